@@ -1,0 +1,84 @@
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from helpers import data
+from helpers.data import DataError, Dataset, dataset_path, load_text
+
+CONTENT = b"to be or not to be\n"
+
+
+@pytest.fixture
+def fake_dataset(tmp_path, monkeypatch):
+    """A registry entry served from a local file:// URL, cached in an empty folder."""
+    source = tmp_path / "source.txt"
+    source.write_bytes(CONTENT)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(cache))
+    entry = Dataset("fake.txt", source.as_uri(), len(CONTENT), hashlib.sha256(CONTENT).hexdigest(), "test")
+    monkeypatch.setitem(data.DATASETS, "fake", entry)
+    return entry, cache
+
+
+def test_downloads_verifies_and_caches(fake_dataset):
+    entry, cache = fake_dataset
+    assert load_text("fake") == CONTENT.decode()
+    assert (cache / "fake.txt").read_bytes() == CONTENT
+    assert [p.name for p in cache.iterdir()] == ["fake.txt"], "no temporary file left behind"
+    Path(entry.url.removeprefix("file://")).unlink()  # the source is gone: the cache serves
+    assert load_text("fake") == CONTENT.decode()
+
+
+def test_unknown_dataset_names_the_known_ones():
+    with pytest.raises(ValueError, match="unknown dataset 'shakespear'.*names, tinyshakespeare"):
+        load_text("shakespear")
+
+
+def test_checksum_mismatch_discards_the_download(fake_dataset, monkeypatch):
+    entry, cache = fake_dataset
+    monkeypatch.setitem(data.DATASETS, "fake", Dataset(entry.filename, entry.url, entry.size, "0" * 64, ""))
+    with pytest.raises(DataError, match="SHA-256.*discarded"):
+        load_text("fake")
+    assert not any(cache.iterdir()), "the bad file must not be kept"
+
+
+def test_offline_without_cache_says_where_to_put_the_file(fake_dataset, monkeypatch):
+    entry, cache = fake_dataset
+    offline = Dataset(entry.filename, "http://127.0.0.1:9/fake.txt", entry.size, entry.sha256, "")
+    monkeypatch.setitem(data.DATASETS, "fake", offline)
+    with pytest.raises(DataError, match=r"could not download fake.txt.*save it as .*cache/fake.txt"):
+        load_text("fake")
+    assert not any(cache.iterdir())
+
+
+def test_no_download_allowed_and_missing(fake_dataset):
+    with pytest.raises(DataError, match="not in .*To work offline"):
+        load_text("fake", download=False)
+
+
+def test_a_damaged_cached_file_is_reported_not_silently_used(fake_dataset):
+    _, cache = fake_dataset
+    cache.mkdir()
+    (cache / "fake.txt").write_bytes(b"to be or not")
+    with pytest.raises(DataError, match="damaged.*delete it"):
+        load_text("fake")
+    assert (cache / "fake.txt").read_bytes() == b"to be or not", "a user's file is never deleted"
+
+
+def test_unwritable_data_folder_gives_a_clear_message(fake_dataset, monkeypatch, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv(data.DATA_DIR_ENV, str(blocker / "sub"))
+    with pytest.raises(DataError, match="cannot write to the data folder"):
+        load_text("fake")
+
+
+@pytest.mark.parametrize("name, size, chars", [("tinyshakespeare", 1_115_394, 65), ("names", 228_145, 27)])
+def test_real_datasets_when_available(name, size, chars):
+    try:
+        path = dataset_path(name, download=False)
+    except DataError:
+        pytest.skip(f"{name} not cached here; set COURSE_DATA_DIR to a folder that has it")
+    assert path.stat().st_size == size
+    assert len(set(load_text(name))) == chars
