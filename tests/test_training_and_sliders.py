@@ -3,7 +3,7 @@ import math
 import pytest
 
 from helpers.sliders import LRExplorer, run_training
-from helpers.training import DivergedError, check_loss, check_lr
+from helpers.training import DivergedError, DivergenceGuard, check_loss, check_lr
 
 
 def halving(lr, steps):
@@ -78,3 +78,17 @@ def test_moving_the_slider_retrains_and_caches():
     assert len(calls) == 4, "returning to a setting already seen must not re-train"
     explorer.lr_slider.value = 10.0
     assert "diverged" in explorer.readout.value
+
+
+def test_divergence_guard_stops_blowups_and_keeps_the_history():
+    guard = DivergenceGuard(lr=3.0, blowup=4.0)
+    for loss in (3.3, 2.9, 5.0, 12.0):
+        guard.check(loss)
+    expected = r"step 4: the loss became 14.*4x its starting value 3.3.*3 is"
+    with pytest.raises(DivergedError, match=expected) as info:
+        guard.check(14.0)
+    assert info.value.history == guard.history == [3.3, 2.9, 5.0, 12.0]
+    with pytest.raises(DivergedError, match="step 4: the loss became nan"):
+        guard.check(math.nan)
+    with pytest.raises(ValueError, match="learning rate"):
+        DivergenceGuard(lr=-1)
