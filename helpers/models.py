@@ -1,0 +1,52 @@
+"""The character-level language model used from lesson 5 on.
+
+Lesson 2 wrote it out (embedding, RNN, linear head); this version also lets you choose the
+recurrent cell and carry the hidden state between calls::
+
+    >>> from helpers.models import CharModel, detach_state
+    >>> model = CharModel(vocab_size=65, hidden=256, cell="gru")
+    >>> logits, state = model(x)               # x: (batch, time) token ids
+    >>> logits, state = model(x_next, detach_state(state))   # truncated BPTT
+    >>> CharModel(**model.config)              # the same architecture, fresh weights
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+
+State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
+
+
+class CharModel(nn.Module):
+    """embedding -> recurrent cell (``"rnn"``, ``"gru"`` or ``"lstm"``) -> linear head."""
+
+    def __init__(self, vocab_size: int, embed: int = 32, hidden: int = 128, cell: str = "gru",
+                 layers: int = 1) -> None:
+        super().__init__()
+        if cell not in CELLS:
+            raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
+        if min(vocab_size, embed, hidden, layers) < 1:
+            raise ValueError("vocab_size, embed, hidden and layers must all be at least 1")
+        self.config: dict[str, Any] = {"vocab_size": vocab_size, "embed": embed, "hidden": hidden,
+                                       "cell": cell, "layers": layers}
+        self.embed = nn.Embedding(vocab_size, embed)
+        self.rnn = CELLS[cell](embed, hidden, num_layers=layers, batch_first=True)
+        self.head = nn.Linear(hidden, vocab_size)
+
+    def forward(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        out, state = self.rnn(self.embed(x), state)
+        return self.head(out), state
+
+
+def detach_state(state: State | None) -> State | None:
+    """The same hidden state, cut from the graph that computed it (an LSTM's is a pair)."""
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()

@@ -1,0 +1,32 @@
+import pytest
+import torch
+
+from helpers.models import CharModel, detach_state
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_shapes_state_and_config(cell):
+    model = CharModel(vocab_size=11, embed=4, hidden=6, cell=cell, layers=2)
+    x = torch.randint(0, 11, (3, 5))
+    logits, state = model(x)
+    assert logits.shape == (3, 5, 11)
+    logits2, _ = model(x[:, :1], detach_state(state))
+    assert logits2.shape == (3, 1, 11)
+    for s in state if isinstance(state, tuple) else (state,):
+        assert s.shape == (2, 3, 6)
+    clone = CharModel(**model.config)
+    assert [p.shape for p in clone.parameters()] == [p.shape for p in model.parameters()]
+
+
+def test_detach_state_cuts_the_graph():
+    model = CharModel(vocab_size=5, hidden=3, cell="lstm")
+    _, state = model(torch.zeros(1, 2, dtype=torch.long))
+    assert all(s.requires_grad for s in state)
+    assert not any(s.requires_grad for s in detach_state(state)) and detach_state(None) is None
+
+
+def test_bad_configuration_is_explained():
+    with pytest.raises(ValueError, match="cell must be one of"):
+        CharModel(5, cell="transformer")
+    with pytest.raises(ValueError, match="at least 1"):
+        CharModel(5, hidden=0)
