@@ -1,0 +1,1 @@
+"""Benchmarks for the course: run ``python -m benchmarks`` (``--help`` for the options)."""
