@@ -1,4 +1,3 @@
-import os
 import pickle
 import random
 
@@ -90,9 +89,19 @@ def test_truncated_file(tmp_path):
         load_checkpoint(path, model=model)
 
 
-def test_random_bytes(tmp_path):
+@pytest.mark.parametrize("seed", range(50))
+def test_random_bytes(tmp_path, seed):
+    # torch fails on noise in many ways (EOFError, KeyError, UnpicklingError...): all become one message
     path = tmp_path / "noise.pt"
-    path.write_bytes(os.urandom(4096))
+    path.write_bytes(random.Random(seed).randbytes(4096))
+    with pytest.raises(CheckpointError, match="not a readable checkpoint|not plain tensors"):
+        load_checkpoint(path, model=Tiny())
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_random_bytes_after_a_pickle_header(tmp_path, seed):
+    path = tmp_path / "noise.pt"
+    path.write_bytes(b"\x80\x02" + random.Random(seed).randbytes(4094))  # looks like a legacy torch file
     with pytest.raises(CheckpointError, match="not a readable checkpoint|not plain tensors"):
         load_checkpoint(path, model=Tiny())
 
