@@ -1,0 +1,215 @@
+"""The learning-rate sliders, tested the way a student meets them: in a real browser.
+
+A Jupyter server starts on 127.0.0.1 (a free port, a random token) over *copies* of the slider
+lessons (the front end autosaves, and the committed notebooks must stay as they are). Headless
+Chromium, driven by Playwright, opens each lesson in JupyterLab 4 or Notebook 7 (in both with
+``COURSE_BROWSER_TESTS=all``; see CASES), runs all cells, reads the slider's readout, presses
+End on the learning-rate slider (Notebook 7 ignores arrow keys; End works in both), waits for
+the re-training, and checks that the readout and the plotted image changed. Screenshots before
+and after go to ``tests/artifacts/`` (ignored by git) so a failing run can be looked at.
+
+Chromium comes from Debian's package (``apt-get install chromium``), never from
+``playwright install``. Without it the tests skip and say how to install it;
+``COURSE_BROWSER_TESTS=required`` (set by ``.ci/run``) or ``=all`` makes them fail instead.
+
+Selectors relied on: the kernel indicator ``.jp-Notebook-ExecutionIndicator[data-status]``,
+the lumino menu items "Run" / "Run All Cells", and ipywidgets' classes: the explorer is the
+``.widget-vbox`` that holds a ``.noUi-handle`` (a slider's handle) and a ``.widget-output``
+(the plot, an ``img``); its ``.widget-html`` is the readout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
+MODE = os.environ.get("COURSE_BROWSER_TESTS", "")  # "", "required" (fail without Chromium) or "all"
+REQUIRED = MODE in ("required", "all")
+LESSONS = ["01_count_to_3.ipynb", "02_learning_rates.ipynb", "03_sine_wave.ipynb"]
+# each JupyterLab test gets a workspace of its own, so it does not reopen the previous test's tabs
+UIS = {"lab": "lab/workspaces/{ws}/tree/lab/{nb}", "notebook7": "notebooks/notebook7/{nb}"}
+# Each case costs about 17 s (a kernel runs the whole lesson). By default every slider lesson runs
+# once and each front end at least once, which keeps the whole `pytest` within its 3 minutes;
+# COURSE_BROWSER_TESTS=all runs every lesson in both front ends (about 2 minutes more).
+ALL_CASES = [(lesson, ui) for lesson in LESSONS for ui in UIS]
+DEFAULT_CASES = [("01_count_to_3.ipynb", "lab"), ("02_learning_rates.ipynb", "notebook7"),
+                 ("03_sine_wave.ipynb", "lab")]
+CASES = ALL_CASES if MODE == "all" else DEFAULT_CASES
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _skip_or_fail(message: str) -> None:
+    if REQUIRED:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        _skip_or_fail(f"Chromium not found at {CHROMIUM}: install Debian's package with "
+                      "`sudo apt-get install chromium` (not `playwright install`)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_or_fail("the playwright package is missing: `.venv/bin/pip install playwright`")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A Jupyter server (JupyterLab and Notebook 7) over copies of the slider lessons."""
+    root = tmp_path_factory.mktemp("course")
+    for ui in UIS:  # a folder per front end: the same file open in both would share one kernel
+        (root / ui).mkdir()
+        for name in LESSONS:
+            shutil.copy(ROOT / "notebooks" / name, root / ui / name)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    token = secrets.token_hex(16)
+    command = [sys.executable, "-m", "jupyter", "server", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+               f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")
+    log = open(root / "server.log", "w")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the Jupyter server did not start; see {root / 'server.log'}") from None
+                time.sleep(0.5)
+        yield base, token
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.mark.parametrize(("lesson", "ui"), CASES)
+def test_dragging_the_learning_rate_slider_retrains(browser, server, lesson, ui):
+    base, token = server
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    stem = f"{Path(lesson).stem}-{ui}"
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(f"{base}/{UIS[ui].format(nb=lesson, ws=stem)}?token={token}")
+        _wait_for_kernel(page, "idle", settle=1)  # "Run All" before the kernel is connected is lost
+        page.get_by_role("menuitem", name="Run", exact=True).click(timeout=60_000)
+        page.get_by_role("menuitem", name=re.compile(r"^Run All Cells")).click()  # not "Restart ... and Run All"
+        _wait_for_kernel(page, "busy")
+        _wait_for_kernel(page, "idle", settle=1, timeout=180)  # every cell has run (it idles between cells)
+
+        # the explorer: a box holding the sliders, the readout (HTML) and the plot (an Output)
+        explorer = page.locator(".widget-vbox:has(.noUi-handle):has(.widget-output)").first
+        explorer.wait_for(state="attached", timeout=30_000)
+        # JupyterLab skips rendering cells outside the viewport (content-visibility): scroll there first
+        explorer.evaluate("el => el.scrollIntoView({block: 'center'})")
+        explorer.wait_for(timeout=30_000)
+        readout = explorer.locator(".widget-html").first
+        image = explorer.locator(".widget-output img").first
+        before_text = _wait_for_text(readout, lambda t: "lr =" in t and "training" not in t)
+        image.wait_for(timeout=30_000)
+        before_image = image.get_attribute("src")
+        assert before_image and before_image.startswith("data:image/png"), "the loss curve is drawn"
+        page.screenshot(path=str(ARTIFACTS / f"{stem}-before.png"))
+
+        handle = explorer.locator(".noUi-handle").first  # the first slider is the learning rate
+        handle.focus()  # not click(): a tap on the track can move the handle by itself
+        handle.press("End")
+        after_text = _wait_for_text(readout, lambda t: t != before_text and "training" not in t, timeout=60)
+        _wait_for(lambda: image.get_attribute("src") != before_image, "the plot was never redrawn", timeout=60)
+        page.screenshot(path=str(ARTIFACTS / f"{stem}-after.png"))
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / f"{stem}-failed.png"))
+        raise
+    finally:
+        page.close()
+        _shut_down_kernels(base, token)  # one kernel at a time: the next test has the CPU to itself
+    assert after_text != before_text, "the readout shows the new run"
+    assert "lr = " in after_text and ("diverged" in after_text or "loss" in after_text)
+    assert _lr(after_text) > _lr(before_text), "End moves the slider to the largest learning rate"
+
+
+def _shut_down_kernels(base: str, token: str) -> None:
+    headers = {"Authorization": f"token {token}"}
+    with urllib.request.urlopen(urllib.request.Request(f"{base}/api/sessions", headers=headers)) as response:
+        sessions = json.load(response)
+    for session in sessions:
+        request = urllib.request.Request(f"{base}/api/sessions/{session['id']}", headers=headers, method="DELETE")
+        urllib.request.urlopen(request).close()
+
+
+def _lr(readout: str) -> float:
+    return float(re.search(r"lr = ([0-9.e+-]+)", readout).group(1))
+
+
+def _kernel_status(page) -> str | None:
+    """The notebook's kernel indicator, shared by JupyterLab and Notebook 7: "idle", "busy", ..."""
+    return page.evaluate(
+        "() => { const el = document.querySelector('.jp-Notebook-ExecutionIndicator');"
+        " return el === null ? null : el.getAttribute('data-status'); }"
+    )
+
+
+def _wait_for_kernel(page, status: str, settle: float = 0, timeout: float = 60) -> None:
+    """Wait until the kernel shows ``status`` for ``settle`` seconds in a row (it idles between cells)."""
+    deadline = time.monotonic() + timeout
+    since = None
+    while time.monotonic() < deadline:
+        if _kernel_status(page) == status:
+            since = since or time.monotonic()
+            if time.monotonic() - since >= settle:
+                return
+        else:
+            since = None
+        time.sleep(0.1)
+    raise AssertionError(f"the kernel never became {status!r}; it is {_kernel_status(page)!r}")
+
+
+def _wait_for(condition, message: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.25)
+    raise AssertionError(message)
+
+
+def _wait_for_text(locator, condition, timeout: float = 120) -> str:
+    """Poll the readout's text (textContent: it is there even while the browser skips painting)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = locator.text_content() or ""
+        if condition(text):
+            return text
+        time.sleep(0.25)
+    raise AssertionError(f"the readout never changed as expected; it says {locator.text_content()!r}")
