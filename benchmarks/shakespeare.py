@@ -13,6 +13,7 @@ hidden size, a backward pass and an optimizer step per character.
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 
 import torch
@@ -69,17 +70,20 @@ def naive_chars_per_second(chars: int = 400) -> float:
 def run(quick: bool) -> dict:
     budgets = [30] if quick else [60, 180, 300]
     runs = [budget_run(s) for s in budgets]
-    naive = naive_chars_per_second()
+    naive = [naive_chars_per_second() for _ in range(5)]  # about a second each: median of 5
     best = max(r["chars_per_second"] for r in runs)
-    return {"runs": runs, "naive_chars_per_second": naive, "batched_vs_naive": best / naive}
+    return {"runs": runs, "naive_chars_per_second": statistics.median(naive),
+            "naive_spread": [min(naive), max(naive)], "batched_vs_naive": best / statistics.median(naive)}
 
 
 def report(result: dict) -> str:
     lines = ["| training time | steps | characters/s | validation loss |", "| --- | --- | --- | --- |"]
     for r in result["runs"]:
         lines.append(f"| {r['seconds']:.0f} s | {r['steps']} | {r['chars_per_second']:,.0f} | {r['val_loss']:.3f} |")
-    lines.append(f"\nnaive loop (one character, batch 1): {result['naive_chars_per_second']:,.0f} characters/s; "
-                 f"batched training is {result['batched_vs_naive']:.0f}x faster")
+    lo, hi = result.get("naive_spread", [result["naive_chars_per_second"]] * 2)
+    lines.append(f"\nnaive loop (one character, batch 1): {result['naive_chars_per_second']:,.0f} characters/s "
+                 f"(median of 5, spread {lo:,.0f}-{hi:,.0f}); batched training is "
+                 f"{result['batched_vs_naive']:.0f}x faster")
     return "\n".join(lines)
 
 
