@@ -25,6 +25,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -91,7 +92,8 @@ def server(tmp_path_factory):
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
     log = open(root / "server.log", "w")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=root,
+                            preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -112,6 +114,13 @@ def server(tmp_path_factory):
             proc.kill()
             proc.wait()
         log.close()
+
+
+def _die_with_parent() -> None:
+    """Linux: the server gets SIGTERM (and stops its kernels) even if pytest itself is killed."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
 
 @pytest.mark.parametrize(("lesson", "ui"), CASES)
