@@ -79,7 +79,7 @@ def browser():
 def server(tmp_path_factory):
     """A Jupyter server (JupyterLab and Notebook 7) over copies of the slider lessons."""
     root = tmp_path_factory.mktemp("course")
-    for ui in UIS:  # a folder per front end: the same file open in both would share one kernel
+    for ui in UIS:  # a fresh copy per front end: the front end autosaves the run into its copy
         (root / ui).mkdir()
         for name in LESSONS:
             shutil.copy(ROOT / "notebooks" / name, root / ui / name)
@@ -155,7 +155,8 @@ def test_dragging_the_learning_rate_slider_retrains(browser, server, lesson, ui)
         handle.focus()  # not click(): a tap on the track can move the handle by itself
         handle.press("End")
         after_text = _wait_for_text(readout, lambda t: t != before_text and "training" not in t, timeout=60)
-        _wait_for(lambda: image.get_attribute("src") != before_image, "the plot was never redrawn", timeout=60)
+        _poll(lambda: image.get_attribute("src"), lambda src: src != before_image,
+              lambda _: "the plot was never redrawn", timeout=60)
         page.screenshot(path=str(ARTIFACTS / f"{stem}-after.png"))
     except Exception:
         page.screenshot(path=str(ARTIFACTS / f"{stem}-failed.png"))
@@ -191,34 +192,32 @@ def _kernel_status(page) -> str | None:
 
 def _wait_for_kernel(page, status: str, settle: float = 0, timeout: float = 60) -> None:
     """Wait until the kernel shows ``status`` for ``settle`` seconds in a row (it idles between cells)."""
-    deadline = time.monotonic() + timeout
     since = None
-    while time.monotonic() < deadline:
-        if _kernel_status(page) == status:
-            since = since or time.monotonic()
-            if time.monotonic() - since >= settle:
-                return
-        else:
-            since = None
-        time.sleep(0.1)
-    raise AssertionError(f"the kernel never became {status!r}; it is {_kernel_status(page)!r}")
 
+    def steady() -> bool:
+        nonlocal since
+        now = time.monotonic()
+        since = (since or now) if _kernel_status(page) == status else None
+        return since is not None and now - since >= settle
 
-def _wait_for(condition, message: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.25)
-    raise AssertionError(message)
+    _poll(steady, bool, lambda _: f"the kernel never became {status!r}; it is {_kernel_status(page)!r}",
+          timeout=timeout, interval=0.1)
 
 
 def _wait_for_text(locator, condition, timeout: float = 120) -> str:
     """Poll the readout's text (textContent: it is there even while the browser skips painting)."""
+    return _poll(lambda: locator.text_content() or "", condition,
+                 lambda text: f"the readout never changed as expected; it says {text!r}", timeout=timeout)
+
+
+def _poll(read, done, message, timeout: float = 120, interval: float = 0.25):
+    """Call ``read()`` until ``done(value)`` holds and return that value; after ``timeout`` seconds
+    fail with ``message(last value)``."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        text = locator.text_content() or ""
-        if condition(text):
-            return text
-        time.sleep(0.25)
-    raise AssertionError(f"the readout never changed as expected; it says {locator.text_content()!r}")
+    while True:
+        value = read()
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(message(value))
+        time.sleep(interval)
