@@ -107,10 +107,13 @@ def train_tbptt(
     bar = _progress_bar(steps, seconds, progress)
     state, step, start = None, 0, time.perf_counter()
     next_eval = 1 / evals
+
+    def fraction_done() -> float:
+        return step / steps if steps is not None else (time.perf_counter() - start) / seconds
+
     model.train()
     while True:
-        elapsed = time.perf_counter() - start
-        done = step / steps if steps is not None else elapsed / seconds
+        done = fraction_done()
         if done >= 1:
             break
         for group in optimizer.param_groups:
@@ -131,15 +134,14 @@ def train_tbptt(
         bar.update(1 if steps is not None else time.perf_counter() - start - bar.n)
         if step % 20 == 0:
             bar.set_postfix(loss=f"{loss.item():.3f}")
-        progress_now = step / steps if steps is not None else (time.perf_counter() - start) / seconds
-        if val_data is not None and progress_now >= next_eval - 1e-9:
+        if val_data is not None and fraction_done() >= next_eval - 1e-9:
             history.seconds = time.perf_counter() - start
             val = evaluate(model, val_data)
             history.val.append((step, history.seconds, val))
             if on_eval is not None:
                 on_eval(step, history.seconds, val)
             next_eval += 1 / evals
-            start += time.perf_counter() - start - history.seconds   # evaluation time is not training time
+            start = time.perf_counter() - history.seconds   # evaluation time is not training time
     history.seconds = time.perf_counter() - start
     bar.close()
     return history
@@ -150,8 +152,7 @@ def _progress_bar(steps: int | None, seconds: float | None, progress: bool | Non
 
     if progress is None:          # default: a bar in full mode, unless TQDM_DISABLE is set
         progress = not quick_mode() and not os.environ.get("TQDM_DISABLE")
-    show = progress
     if steps is not None:
-        return tqdm(total=steps, disable=not show, unit="step")
-    return tqdm(total=round(seconds), disable=not show, unit="s",
+        return tqdm(total=steps, disable=not progress, unit="step")
+    return tqdm(total=round(seconds), disable=not progress, unit="s",
                 bar_format="{l_bar}{bar}| {n:.0f}/{total} s")
