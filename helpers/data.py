@@ -6,7 +6,10 @@
 
 ``load_text`` reads the cached copy when its SHA-256 matches; otherwise it downloads the
 file from its public address, verifies the checksum and writes the cache atomically (a
-temporary file renamed into place, so an interrupted download never leaves half a file).
+temporary file renamed into place, so an interrupted download never leaves half a file),
+with the permissions the umask gives (0644 with umask 022). A cached file that cannot be
+read, or a folder where the file should be, is reported as a :class:`DataError` that says
+what to do; nothing the user put there is deleted.
 
 The cache folder is ``data/`` at the top of the course, or the folder named by the
 environment variable ``COURSE_DATA_DIR`` (tests and CI point it at read-only copies).
@@ -66,6 +69,27 @@ def data_dir() -> Path:
     return Path(configured).expanduser() if configured else DEFAULT_DATA_DIR
 
 
+def new_file_mode() -> int:
+    """Permission bits a new file gets from the umask: ``0o644`` with umask ``022``.
+
+    Read from ``/proc/self/status`` where there is one (setting the umask to read it back
+    would briefly change it for every thread of the process).
+
+        >>> oct(new_file_mode())
+        '0o644'
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def sha256_of(path: Path) -> str:
     """Hex SHA-256 of a file, read in chunks."""
     digest = hashlib.sha256()
@@ -83,9 +107,23 @@ def dataset_path(name: str, *, download: bool = True) -> Path:
     ds = DATASETS[name]
     folder = data_dir()
     path = folder / ds.filename
-    if path.exists():
-        if sha256_of(path) == ds.sha256:
-            return path
+    try:
+        exists = path.exists()
+        if exists and not path.is_file():
+            raise DataError(
+                f"{path} is {'a folder' if path.is_dir() else 'something other than a file'}, not the file "
+                f"{ds.filename}; move it away or rename it, then run "
+                "again to download the file (or put the file there)"
+            )
+        matches = exists and sha256_of(path) == ds.sha256
+    except OSError as exc:
+        raise DataError(
+            f"cannot read {path} ({exc.strerror or exc}); make it and its folder readable "
+            f"(chmod u+r {path}, chmod u+rx {folder}), or set {DATA_DIR_ENV} to another folder"
+        ) from None
+    if matches:
+        return path
+    if exists:
         problem = (
             f"{path} is damaged or a different file (its SHA-256 does not match); "
             f"delete it and run again to download a fresh copy"
@@ -94,14 +132,18 @@ def dataset_path(name: str, *, download: bool = True) -> Path:
         problem = f"{ds.filename} is not in {folder}"
     if not download:
         raise DataError(f"{problem}. {_manual_hint(ds, folder)}")
-    if path.exists():
+    if exists:
         raise DataError(problem)
     return _download(ds, folder)
 
 
 def load_text(name: str, *, download: bool = True) -> str:
     """The text of dataset ``name`` (``"tinyshakespeare"`` or ``"names"``), verified."""
-    return dataset_path(name, download=download).read_text(encoding="utf-8")
+    path = dataset_path(name, download=download)
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DataError(f"cannot read {path} ({exc.strerror or exc}); make it readable (chmod u+r {path})") from None
 
 
 def _manual_hint(ds: Dataset, folder: Path) -> str:
@@ -132,6 +174,7 @@ def _download(ds: Dataset, folder: Path) -> Path:
                 f"corrupted: try again, or fetch it by hand. {_manual_hint(ds, folder)}"
             )
         final = folder / ds.filename
+        os.chmod(tmp, new_file_mode())
         os.replace(tmp, final)
         return final
     finally:

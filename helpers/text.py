@@ -108,6 +108,8 @@ def sample(
 
     ``temperature`` divides the scores before the softmax: below 1 is safer, above 1 wilder.
     ``model(x, state)`` must return ``(logits, state)`` (as :class:`helpers.models.CharModel`).
+    The model is put back in the mode it was in (training or eval), even if sampling is
+    interrupted.
     """
     if not prompt:
         raise ValueError("the prompt must contain at least one character")
@@ -117,12 +119,14 @@ def sample(
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
-    logits, state = model(ids[None].to(device))
-    out = []
-    for _ in range(length):
-        probs = torch.softmax(logits[0, -1].float().cpu() / temperature, dim=0)
-        ix = int(torch.multinomial(probs, 1, generator=generator))
-        out.append(ix)
-        logits, state = model(torch.tensor([[ix]], device=device), state)
-    model.train(was_training)
+    try:
+        logits, state = model(ids[None].to(device))
+        out = []
+        for _ in range(length):
+            probs = torch.softmax(logits[0, -1].float().cpu() / temperature, dim=0)
+            ix = int(torch.multinomial(probs, 1, generator=generator))
+            out.append(ix)
+            logits, state = model(torch.tensor([[ix]], device=device), state)
+    finally:
+        model.train(was_training)
     return prompt + vocab.decode(out)

@@ -1,4 +1,5 @@
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,50 @@ def test_real_datasets_when_available(name, size, chars):
         pytest.skip(f"{name} not cached here; set COURSE_DATA_DIR to a folder that has it")
     assert path.stat().st_size == size
     assert len(set(load_text(name))) == chars
+
+
+def test_a_folder_where_the_file_should_be_is_explained(fake_dataset):
+    _, cache = fake_dataset
+    (cache / "fake.txt").mkdir(parents=True)
+    with pytest.raises(DataError, match=r"fake.txt is a folder, not the file.*move it away"):
+        load_text("fake")
+    assert (cache / "fake.txt").is_dir(), "the user's folder is left alone"
+
+
+def test_an_unreadable_cached_file_is_explained(fake_dataset, monkeypatch):
+    _, cache = fake_dataset
+    cache.mkdir()
+    (cache / "fake.txt").write_bytes(CONTENT)
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(args[0]))
+
+    monkeypatch.setattr(data, "open", denied, raising=False)  # running as root, chmod would not stop us
+    with pytest.raises(DataError, match=r"cannot read .*fake.txt \(Permission denied\).*chmod"):
+        load_text("fake")
+
+
+def test_an_unreadable_data_folder_is_explained(fake_dataset, monkeypatch):
+    _, cache = fake_dataset
+    cache.mkdir()
+    real_stat = Path.stat
+
+    def stat(self, *args, **kwargs):
+        if self.parent == cache:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_stat(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    with pytest.raises(DataError, match=r"cannot read .*fake.txt \(Permission denied\)"):
+        load_text("fake")
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600)])
+def test_a_download_is_created_with_the_umask(fake_dataset, umask, mode):
+    _, cache = fake_dataset
+    old = os.umask(umask)
+    try:
+        path = dataset_path("fake")
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == mode
