@@ -3,65 +3,101 @@
 A lesson writes its training loop as a generator that yields one loss per step and always
 starts from the same initial weights::
 
-    def train(lr: float, steps: int):
+    def train(lr: float, steps: int, optimizer: str = "SGD"):
         model = copy.deepcopy(initial_model)
+        opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)
         for step in range(steps):
             loss = ...
             ...
             yield loss.item()
+        return "an optional note for the readout"     # e.g. "7 of 8 starts reached 0.1"
 
     from helpers.sliders import LRExplorer
-    explorer = LRExplorer(train, lr=0.1, steps=200)
+    explorer = LRExplorer(train, lr=0.1, steps=200, options={"optimizer": ["SGD", "Adam"]})
     explorer.show()          # sliders, a live loss plot and a readout
 
 Moving a slider re-trains (on release, not while dragging); results are cached per
-setting, so moving back is instant. A loss that becomes NaN or infinite stops the run and
-the readout says "diverged at step N". Extra choices (an optimizer, a hidden size) become
-drop-downs: ``LRExplorer(train, options={"optimizer": ["SGD", "Adam"]})`` calls
-``train(lr, steps, optimizer="SGD")``.
+setting, so moving back is instant. The readout says how the run ended, in significant
+digits: the loss it reached, or why it stopped (a loss that became NaN or infinite, the
+message of a :class:`~helpers.training.DivergedError` raised by the lesson's guard, an
+interrupt, an error). The learning-rate notches are a fixed fraction of a power of ten
+counted from the starting rate, so the starting rate, 10x more and 10x less are all on the
+slider. A rate outside the slider's range is a ValueError, never silently capped. Extra
+choices become drop-downs: ``options={"optimizer": ["SGD", "Adam"]}`` calls
+``train(lr, steps, optimizer=...)``; a drop-down starts at the default of ``train``'s
+keyword when that is among the choices.
 """
 
 from __future__ import annotations
 
+import inspect
+import io
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import matplotlib.pyplot as plt
+import torch
 
+from helpers.plotting import new_axes, plot_losses
 from helpers.training import DivergedError, check_lr
 
 TrainFn = Callable[..., Iterator[float]]
 
+# The optimizers the sliders offer by name (lesson 1 introduces them; lesson 2 imports this).
+OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {"SGD": torch.optim.SGD, "Adam": torch.optim.Adam}
+
 
 @dataclass
 class RunResult:
-    """The losses of one training run, and the step where it diverged (if it did)."""
+    """The losses of one training run and how it ended.
+
+    ``stopped`` is None for a run that finished, else a one-line reason (why the loss was
+    judged to diverge, an interrupt, an error); ``diverged_at`` is the step where the guard
+    stopped it. ``note`` is the line the training function returned, if any.
+    """
 
     lr: float
     losses: list[float] = field(default_factory=list)
     diverged_at: int | None = None
+    stopped: str | None = None
+    note: str = ""
 
     @property
     def diverged(self) -> bool:
         return self.diverged_at is not None
 
     @property
+    def interrupted(self) -> bool:
+        return self.stopped is not None and not self.diverged
+
+    @property
     def final(self) -> float:
         return self.losses[-1] if self.losses else math.nan
 
     def readout(self) -> str:
-        """One line for a person: final loss, or where it diverged."""
-        if self.diverged:
-            return (f"lr = {self.lr:.3g}: diverged at step {self.diverged_at} "
-                    "(the loss became NaN or infinite)")
-        if not self.losses:
-            return f"lr = {self.lr:.3g}: no steps"
-        return (
-            f"lr = {self.lr:.3g}: loss {self.losses[0]:.3f} → {self.final:.4f} "
-            f"after {len(self.losses)} steps (highest {max(self.losses):.3g})"
-        )
+        """One line for a person: how the run ended, losses in significant digits."""
+        head = f"lr = {self.lr:.3g}: "
+        if self.losses:
+            path = (f"loss {self.losses[0]:.3g} → {self.final:.3g} after {len(self.losses)} steps "
+                    f"(highest {max(self.losses):.3g})")
+        else:
+            path = "no steps completed"
+        if self.stopped is not None:
+            text = f"{head}{self.stopped}; {path}"
+        else:
+            text = head + path
+        return f"{text}; {self.note}" if self.note else text
+
+
+def _divergence_reason(err: DivergedError) -> str:
+    """The guard's own words, without its advice: 'diverged at step 3: the loss became 7.8, ...'."""
+    cause = getattr(err, "cause", None)
+    message = str(err).split("; ")[0].removeprefix("training ")
+    if cause and str(cause) not in message:
+        message = f"{message} ({cause})"
+    return message
 
 
 def run_training(
@@ -73,27 +109,52 @@ def run_training(
     every: int = 0,
     **options: Any,
 ) -> RunResult:
-    """Run ``train(lr, steps, **options)`` to the end or until the loss stops being finite.
+    """Run ``train(lr, steps, **options)`` to the end, or until it stops; return a RunResult.
 
-    ``on_progress(result)`` is called every ``every`` steps (0: never) for live plots.
-    Raises ValueError for a learning rate that is not positive and finite, or steps < 1.
+    A loss that is not finite, or a DivergedError from the loop, ends the run as diverged.
+    An interrupt (the notebook's stop button, Ctrl-C) ends it too: the result keeps the losses
+    so far and says it was interrupted. ``on_progress(result)`` is called every ``every``
+    steps (0: never) for live plots. Raises ValueError for a learning rate that is not
+    positive and finite, or steps < 1.
     """
     lr = check_lr(lr)
-    if not isinstance(steps, int) or steps < 1:
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
         raise ValueError(f"steps must be a positive int, got {steps!r}")
     result = RunResult(lr)
+    losses = train(lr, steps, **options)
     try:
-        for loss in train(lr, steps, **options):
-            loss = float(loss)
+        while True:
+            try:
+                loss = float(next(losses))
+            except StopIteration as done:
+                if isinstance(done.value, str):
+                    result.note = done.value
+                break
             if not math.isfinite(loss):
                 result.diverged_at = len(result.losses)
+                result.stopped = f"diverged at step {result.diverged_at}: the loss became {loss}"
                 break
             result.losses.append(loss)
             if on_progress is not None and every and len(result.losses) % every == 0:
                 on_progress(result)
-    except DivergedError as exc:
-        result.diverged_at = exc.step
+    except DivergedError as err:
+        result.diverged_at = err.step
+        result.stopped = _divergence_reason(err)
+    except KeyboardInterrupt:
+        result.stopped = f"interrupted at step {len(result.losses)} (the losses so far are kept)"
+    finally:
+        close = getattr(losses, "close", None)
+        if close is not None:
+            close()
     return result
+
+
+def _log_grid(lr: float, exponents: tuple[float, float], notch: float) -> tuple[float, float]:
+    """Slider ends (as exponents) on the grid of ``notch``-sized steps through log10(lr)."""
+    anchor = math.log10(lr)
+    low = anchor - math.floor((anchor - exponents[0]) / notch + 1e-9) * notch
+    high = anchor + math.floor((exponents[1] - anchor) / notch + 1e-9) * notch
+    return round(low, 9), round(high, 9)
 
 
 class LRExplorer:
@@ -105,6 +166,7 @@ class LRExplorer:
         *,
         lr: float = 0.1,
         lr_exponents: tuple[float, float] = (-4.0, 1.0),
+        notch: float = 0.25,
         steps: int = 200,
         steps_range: tuple[int, int, int] = (10, 1000, 10),
         options: Mapping[str, Sequence[Any]] | None = None,
@@ -114,6 +176,13 @@ class LRExplorer:
     ) -> None:
         import ipywidgets as w
 
+        lr = check_lr(lr)
+        low, high = lr_exponents
+        if not 10 ** low <= lr <= 10 ** high:
+            raise ValueError(f"the starting learning rate {lr:g} is outside the slider's range "
+                             f"10^{low:g} to 10^{high:g}")
+        if not steps_range[0] <= steps <= steps_range[1]:
+            raise ValueError(f"steps={steps} is outside the slider's range {steps_range[:2]}")
         self.train = train
         self.title = title
         self.ylim = ylim
@@ -123,8 +192,9 @@ class LRExplorer:
         self.result: RunResult | None = None
         slider_style = {"description_width": "initial"}
         layout = w.Layout(width="420px")
+        low, high = _log_grid(lr, lr_exponents, notch)
         self.lr_slider = w.FloatLogSlider(
-            value=check_lr(lr), base=10, min=lr_exponents[0], max=lr_exponents[1], step=0.25,
+            value=lr, base=10, min=low, max=high, step=notch,
             description="learning rate", readout_format=".4g", continuous_update=False,
             style=slider_style, layout=layout,
         )
@@ -132,16 +202,22 @@ class LRExplorer:
             value=steps, min=steps_range[0], max=steps_range[1], step=steps_range[2],
             description="steps", continuous_update=False, style=slider_style, layout=layout,
         )
+        defaults = _keyword_defaults(train)
         self.dropdowns = {
-            name: w.Dropdown(options=list(values), value=values[0], description=name, style=slider_style)
+            name: w.Dropdown(options=list(values), description=name, style=slider_style,
+                             value=defaults[name] if defaults.get(name) in list(values) else values[0])
             for name, values in (options or {}).items()
         }
         self.readout = w.HTML()
-        self.plot = w.Output()
+        self.plot = w.Image(format="png", layout=w.Layout(width="640px"))
         controls = [self.lr_slider, self.steps_slider, *self.dropdowns.values()]
         for control in controls:
             control.observe(lambda _change: self.update(), names="value")
         self.widget = w.VBox([*controls, self.readout, self.plot])
+
+    @property
+    def lr_range(self) -> tuple[float, float]:
+        return 10 ** self.lr_slider.min, 10 ** self.lr_slider.max
 
     def choices(self) -> dict[str, Any]:
         return {name: d.value for name, d in self.dropdowns.items()}
@@ -149,18 +225,26 @@ class LRExplorer:
     def run(self, lr: float, steps: int, **options: Any) -> RunResult:
         """Train once (or fetch the cached result) for this setting."""
         lr = check_lr(lr)
-        key = (round(lr, 12), steps, *sorted(options.items()))
+        low, high = self.lr_range
+        if not low * (1 - 1e-9) <= lr <= high * (1 + 1e-9):
+            raise ValueError(f"learning rate {lr:g} is outside the slider's range {low:.3g} to {high:.3g}")
+        key = (round(math.log10(lr), 6), steps, *sorted(options.items()))
         if key not in self.cache:
-            self.cache[key] = run_training(
-                self.train, lr, steps, on_progress=self._draw_live,
-                every=self.live_every, **options,
-            )
+            result = run_training(self.train, lr, steps, on_progress=self._draw_live,
+                                  every=self.live_every, **options)
+            if result.interrupted:
+                return result  # not cached: the same setting trains again next time
+            self.cache[key] = result
         return self.cache[key]
 
     def update(self) -> RunResult:
         """Train for the current slider values and redraw; returns the run's result."""
         self.readout.value = "<i>training…</i>"
-        result = self.run(self.lr_slider.value, self.steps_slider.value, **self.choices())
+        try:
+            result = self.run(self.lr_slider.value, self.steps_slider.value, **self.choices())
+        except BaseException as err:
+            self.readout.value = f"<b>stopped by an error: {type(err).__name__}: {err}</b>"
+            raise
         if self.result is not None and self.result is not result:
             self.previous = self.result
         self.result = result
@@ -179,22 +263,33 @@ class LRExplorer:
         self._draw(partial, live=True)
 
     def _draw(self, result: RunResult, live: bool = False) -> None:
-        from IPython.display import clear_output
-
-        with self.plot:
-            clear_output(wait=True)
-            fig, ax = plt.subplots(figsize=(6.4, 3.4))
-            if self.previous is not None and not live:
-                ax.plot(self.previous.losses, color="0.7", linewidth=1,
-                        label=f"previous: lr = {self.previous.lr:.3g}")
-            ax.plot(result.losses, color="C0", linewidth=1.8, label=f"lr = {result.lr:.3g}")
-            if result.diverged:
-                ax.axvline(result.diverged_at, color="C3", linestyle="--", label="diverged")
-            if result.losses and min(result.losses) > 0:
-                ax.set_yscale("log")
-            if self.ylim:
-                ax.set_ylim(*self.ylim)
-            ax.set(xlabel="step", ylabel="loss", title=self.title)
-            ax.grid(True, which="both", alpha=0.3)
+        """Render the curves to a PNG and swap it into the image (no blank plot meanwhile)."""
+        fig, ax = new_axes()
+        curves = {}
+        if self.previous is not None and not live and self.previous.losses:
+            curves[f"previous: lr = {self.previous.lr:.3g}"] = self.previous.losses
+        if result.losses:
+            curves[f"lr = {result.lr:.3g}"] = result.losses
+        positive = all(v > 0 for c in curves.values() for v in c)
+        plot_losses(curves, ax=ax, title=self.title, log=bool(curves) and positive)
+        if len(ax.lines) == 2:
+            ax.lines[0].set(color="0.7", linewidth=1)
+            ax.lines[1].set(color="C0", linewidth=1.8)
+        if result.diverged:
+            ax.axvline(result.diverged_at, color="C3", linestyle="--", label="stopped: diverged")
+        if self.ylim:
+            ax.set_ylim(*self.ylim)
+        if ax.lines:
             ax.legend(loc="upper right")
-            plt.show()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=80)
+        plt.close(fig)
+        self.plot.value = buffer.getvalue()
+
+
+def _keyword_defaults(train: TrainFn) -> dict[str, Any]:
+    try:
+        parameters = inspect.signature(train).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}

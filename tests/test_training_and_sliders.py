@@ -92,3 +92,70 @@ def test_divergence_guard_stops_blowups_and_keeps_the_history():
         guard.check(math.nan)
     with pytest.raises(ValueError, match="learning rate"):
         DivergenceGuard(lr=-1)
+
+
+def test_readout_gives_significant_digits_never_a_row_of_zeros():
+    result = run_training(halving, 0.99, 10)
+    assert "1e-20" in result.readout() and "0.0000" not in result.readout()
+
+
+def test_readout_gives_the_guards_real_reason():
+    def blows_up(lr, steps):
+        guard = DivergenceGuard(lr)
+        for loss in (3.35, 7.78, 14.0):
+            yield guard.check(loss)
+
+    result = run_training(blows_up, 0.5, 10)
+    assert result.diverged_at == 2 and result.losses == [3.35, 7.78]
+    assert "more than 4x its starting value 3.35" in result.readout()
+    assert "NaN" not in result.readout()
+
+
+def test_an_interrupt_keeps_the_losses_so_far():
+    def interrupted(lr, steps):
+        yield 1.0
+        yield 0.5
+        raise KeyboardInterrupt
+
+    result = run_training(interrupted, 0.1, 10)
+    assert result.losses == [1.0, 0.5] and result.interrupted and not result.diverged
+    assert "interrupted at step 2" in result.readout()
+
+
+def test_the_readout_says_what_happened_after_an_error():
+    def broken(lr, steps):
+        yield 1.0
+        raise RuntimeError("shapes do not match")
+
+    explorer = LRExplorer(broken, lr=0.1, steps=10)
+    with pytest.raises(RuntimeError):
+        explorer.update()
+    assert "training" not in explorer.readout.value
+    assert "RuntimeError: shapes do not match" in explorer.readout.value
+
+
+def test_a_rate_outside_the_slider_is_an_error_not_capped():
+    explorer = LRExplorer(halving, lr=0.1, steps=10, lr_exponents=(-4, 0))
+    with pytest.raises(ValueError, match="outside the slider's range"):
+        explorer.run(3.0, 10)
+    with pytest.raises(ValueError, match="outside the slider's range"):
+        LRExplorer(halving, lr=3.0, lr_exponents=(-4, 0))
+
+
+def test_the_starting_rate_and_its_tenfold_neighbours_are_notches():
+    explorer = LRExplorer(halving, lr=0.5155, steps=10, lr_exponents=(-5, 2))
+    slider = explorer.lr_slider  # the browser snaps the handle to 10 ** (min + k * step)
+    for target in (0.5155, 5.155, 0.05155):
+        notches = (math.log10(target) - slider.min) / slider.step
+        assert math.isclose(notches, round(notches), abs_tol=1e-6), f"{target} is between notches"
+    assert 10 ** slider.min >= 1e-5 and 10 ** slider.max <= 100
+
+
+def test_the_training_functions_note_and_defaults_reach_the_slider():
+    def noted(lr, steps, hidden_size=32):
+        yield from halving(lr, steps)
+        return f"{hidden_size} units"
+
+    explorer = LRExplorer(noted, lr=0.1, steps=10, options={"hidden_size": [2, 8, 32, 128]})
+    assert explorer.dropdowns["hidden_size"].value == 32
+    assert explorer.update().note == "32 units" and "32 units" in explorer.readout.value
