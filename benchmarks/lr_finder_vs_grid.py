@@ -20,7 +20,7 @@ from torch import nn
 
 from helpers.lr_finder import lr_sweep
 from helpers.models import CharModel
-from helpers.names import encode_names, load_names
+from helpers.names import load_name_tensors, names_loss
 
 
 def regression_problem():
@@ -43,22 +43,16 @@ def regression_problem():
 
 def names_problem():
     """Lesson 2's character RNN on names, SGD."""
-    names = load_names()
-    T = names.longest + 1
-    Xtr, Ytr = map(torch.from_numpy, encode_names(names.train, names.stoi, T))
-    Xval, Yval = map(torch.from_numpy, encode_names(names.val, names.stoi, T))
+    data = load_name_tensors()
     torch.manual_seed(0)
-    model = CharModel(27, embed=16, hidden=64, cell="rnn")
+    model = CharModel(data.vocab_size, embed=16, hidden=64, cell="rnn")
 
-    def loss_on(m, X, Y):
-        return F.cross_entropy(m(X)[0].reshape(-1, 27), Y.reshape(-1), ignore_index=-1)
-
-    def final(m):
+    def final(net):
         with torch.no_grad():
-            return loss_on(m, Xval, Yval).item()
+            return names_loss(net, data.X_val, data.Y_val).item()
 
-    return ("names character RNN, SGD", model, lambda m, ix: loss_on(m, Xtr[ix], Ytr[ix]), final,
-            len(Xtr), 32, 300, (1e-3, 30.0))
+    return ("names character RNN, SGD", model, lambda net, ix: names_loss(net, data.X_train[ix], data.Y_train[ix]),
+            final, len(data.X_train), 32, 300, (1e-3, 30.0))
 
 
 def train(initial, loss_fn, final, n, batch, steps, lr) -> float:

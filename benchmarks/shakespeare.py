@@ -19,22 +19,19 @@ import time
 import torch
 import torch.nn.functional as F
 
-from helpers.data import load_text
+from helpers.lesson import start_lesson
 from helpers.models import CharModel, detach_state
 from helpers.seeding import seed_everything
 from helpers.tbptt import evaluate, train_tbptt
-from helpers.text import StreamBatches, Vocab
+from helpers.text import StreamBatches, Vocab, load_shakespeare
 
 LR = 0.007          # lesson 7's finder: the sweep's lowest point (about 0.067) divided by 10
 BATCH, WINDOW = 32, 64
 
 
 def data() -> tuple[Vocab, torch.Tensor, torch.Tensor]:
-    text = load_text("tinyshakespeare")
-    vocab = Vocab.from_text(text)
-    ids = vocab.encode(text)
-    n = int(0.9 * len(ids))
-    return vocab, ids[:n], ids[n:]
+    shakespeare = load_shakespeare()
+    return shakespeare.vocab, shakespeare.train, shakespeare.val
 
 
 def model(vocab: Vocab) -> CharModel:
@@ -44,22 +41,22 @@ def model(vocab: Vocab) -> CharModel:
 
 def budget_run(seconds: float) -> dict:
     vocab, train, val = data()
-    m = model(vocab)
-    h = train_tbptt(m, StreamBatches(train, BATCH, WINDOW), torch.optim.Adam(m.parameters()),
-                    lr=LR, seconds=seconds, progress=False)
-    return {"seconds": seconds, "steps": len(h.losses), "chars_per_second": h.chars_per_second,
-            "val_loss": evaluate(m, val)}
+    net = model(vocab)
+    history = train_tbptt(net, StreamBatches(train, BATCH, WINDOW), torch.optim.Adam(net.parameters()),
+                          lr=LR, seconds=seconds, progress=False)
+    return {"seconds": seconds, "steps": len(history.losses), "chars_per_second": history.chars_per_second,
+            "val_loss": evaluate(net, val)}
 
 
 def naive_chars_per_second(chars: int = 400) -> float:
     """Training throughput of a loop that feeds one character at a time, batch size 1."""
     vocab, train, _ = data()
-    m = model(vocab)
-    opt = torch.optim.Adam(m.parameters(), lr=LR)
+    net = model(vocab)
+    opt = torch.optim.Adam(net.parameters(), lr=LR)
     state = None
     start = time.perf_counter()
     for i in range(chars):
-        logits, state = m(train[i:i + 1][None], detach_state(state))
+        logits, state = net(train[i:i + 1][None], detach_state(state))
         loss = F.cross_entropy(logits[0], train[i + 1:i + 2])
         opt.zero_grad()
         loss.backward()
@@ -91,5 +88,5 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="one 30-second run instead of 1, 3 and 5 minutes")
     args = parser.parse_args()
-    torch.set_num_threads(min(4, torch.get_num_threads()))
+    start_lesson()
     print(report(run(args.quick)))

@@ -1,11 +1,11 @@
 """Quick mode and full mode.
 
 A person running a notebook gets *full mode*: the budgets meant for class. The test suite
-sets the environment variable ``COURSE_QUICK=1`` (see ``tests/conftest.py``), which the
+sets the environment variable ``COURSE_QUICK=1`` (see ``conftest.py`` at the top of the course), which the
 Jupyter kernels started by nbval inherit, and every notebook shrinks its budgets::
 
-    >>> from helpers.budget import budget
-    >>> steps = budget(full=3000, quick=300)
+    from helpers.budget import budget
+    steps = budget(full=3000, quick=300)
 
 Quick mode still trains for real: it is smaller, not fake.
 """

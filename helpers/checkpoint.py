@@ -1,15 +1,14 @@
 """Checkpoints that resume training exactly: model, optimizer, scheduler, step and RNGs.
 
-    >>> from helpers.checkpoint import load_checkpoint, peek_checkpoint, save_checkpoint
-    >>> save_checkpoint("checkpoints/run.pt", model=model, optimizer=opt, step=step,
-    ...                 config={"hidden": 64}, extra={"losses": losses})
-    >>> # ... later, even after a kernel restart:
-    >>> info = peek_checkpoint("checkpoints/run.pt")      # no model needed to read the config
-    >>> model = CharModel(**info.config)
-    >>> opt = torch.optim.Adam(model.parameters())
-    >>> info = load_checkpoint("checkpoints/run.pt", model=model, optimizer=opt)
-    >>> info.step, info.config
-    (500, {'hidden': 64})
+    from helpers.checkpoint import load_checkpoint, peek_checkpoint, save_checkpoint
+    save_checkpoint("checkpoints/run.pt", model=model, optimizer=opt, step=step,
+                    config={"hidden": 64}, extra={"losses": losses})
+    # ... later, even after a kernel restart:
+    info = peek_checkpoint("checkpoints/run.pt")      # no model needed to read the config
+    model = CharModel(**info.config)
+    opt = torch.optim.Adam(model.parameters())
+    info = load_checkpoint("checkpoints/run.pt", model=model, optimizer=opt)
+    info.step, info.config                             # (500, {'hidden': 64})
 
 What a save promises:
 
@@ -122,8 +121,8 @@ def save_checkpoint(
     values such as the loss history (numbers, strings, lists, dicts, tensors; NumPy values and
     paths are converted, other objects refused: see the module's docstring).
 
-        >>> save_checkpoint("checkpoints/run.pt", model=model, optimizer=opt, step=500,
-        ...                 config=model.config, extra={"losses": history.losses})
+        save_checkpoint("checkpoints/run.pt", model=model, optimizer=opt, step=500,
+                        config=model.config, extra={"losses": history.losses})
         PosixPath('checkpoints/run.pt')
 
     Raises :class:`CheckpointError`, writing nothing, when ``path`` is a folder or lies under a
@@ -177,8 +176,8 @@ def load_checkpoint(
 ) -> CheckpointInfo:
     """Restore ``model`` (and ``optimizer``, ``scheduler``, RNGs) from ``path`` in place.
 
-        >>> info = load_checkpoint("checkpoints/run.pt", model=model, optimizer=opt)
-        >>> info.step, info.extra["losses"][-1]
+        info = load_checkpoint("checkpoints/run.pt", model=model, optimizer=opt)
+        info.step, info.extra["losses"][-1]
 
     Everything is checked before anything changes; on a :class:`CheckpointError` the model,
     optimizer, scheduler and generators are exactly as they were. Leave out ``optimizer`` to
@@ -204,9 +203,9 @@ def load_checkpoint(
 def peek_checkpoint(path: str | os.PathLike) -> CheckpointInfo:
     """Step, config and extra of a checkpoint, read and verified, without building a model.
 
-        >>> info = peek_checkpoint("checkpoints/run.pt")
-        >>> model = CharModel(**info.config)
-        >>> load_checkpoint("checkpoints/run.pt", model=model)
+        info = peek_checkpoint("checkpoints/run.pt")
+        model = CharModel(**info.config)
+        load_checkpoint("checkpoints/run.pt", model=model)
     """
     payload = read_checkpoint(path)
     return CheckpointInfo(payload["step"], payload["config"], payload["extra"])

@@ -1,8 +1,8 @@
 """The course's datasets: downloaded once, checked, cached under ``data/``.
 
-    >>> from helpers.data import load_text
-    >>> text = load_text("tinyshakespeare")     # 1,115,394 characters
-    >>> names = load_text("names").split()      # 32,033 names
+    from helpers.data import load_text
+    text = load_text("tinyshakespeare")     # 1,115,394 characters
+    names = load_text("names").split()      # 32,033 names
 
 ``load_text`` reads the cached copy when its SHA-256 matches; otherwise it downloads the
 file from its public address, verifies the checksum and writes the cache atomically (a

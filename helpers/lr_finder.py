@@ -9,14 +9,14 @@ the best seen, and afterwards puts the model, the optimizer, the parameters' gra
 torch's random number generator back exactly as they were, so training can start right
 after it::
 
-    >>> from helpers.lr_finder import lr_sweep
-    >>> def step(lr: float) -> float:            # one training step at this rate
-    ...     loss = loss_fn(model(xb), yb)
-    ...     opt.zero_grad(); loss.backward(); opt.step()
-    ...     return loss.item()
-    >>> sweep = lr_sweep(step, model, opt, start=1e-4, end=10, steps=200)
-    >>> sweep.suggestion()                       # the rate to train with
-    >>> sweep.plot()
+    from helpers.lr_finder import lr_sweep
+    def step(lr: float) -> float:            # one training step at this rate
+        loss = loss_fn(model(xb), yb)
+        opt.zero_grad(); loss.backward(); opt.step()
+        return loss.item()
+    sweep = lr_sweep(step, model, opt, start=1e-4, end=10, steps=200)
+    sweep.suggestion()                       # the rate to train with
+    sweep.plot()
 
 The caller's ``step`` does the work, so models that carry a hidden state, or train with
 anything other than a plain optimizer, sweep the same way. When an optimizer is given, its
@@ -77,7 +77,7 @@ class Sweep:
     def suggestion(self, backoff: float = 3.0) -> float:
         """The suggested rate: ``best() / backoff`` (see the module's docstring).
 
-            >>> sweep.suggestion(), sweep.suggestion(backoff=10)
+            sweep.suggestion(), sweep.suggestion(backoff=10)
 
         ValueError when ``backoff`` is not a finite number of at least 1, or when the sweep
         cannot support a suggestion (a single finite point, or a suggestion below its start).
@@ -104,10 +104,10 @@ class Sweep:
 
     def plot(self, ax: Axes | None = None, label: str = "", mark: bool = True) -> Axes:
         """Loss against the exponent log10(lr), raw (faint) and smoothed."""
-        import matplotlib.pyplot as plt
+        from helpers.plotting import new_axes
 
         if ax is None:
-            _, ax = plt.subplots(figsize=(6.4, 3.6))
+            _, ax = new_axes()
         line = ax.plot(self.exponents, self.smoothed, linewidth=1.8, label=label or "smoothed loss")[0]
         ax.plot(self.exponents, self.losses, color=line.get_color(), alpha=0.25, linewidth=0.8)
         if mark:
@@ -116,7 +116,6 @@ class Sweep:
         ax.set(xlabel="exponent: log10(learning rate)", ylabel="loss")
         finite = [v for v in self.smoothed if math.isfinite(v)]
         ax.set_ylim(min(finite) * 0.95, min(max(finite), 2.5 * finite[0]))
-        ax.grid(True, alpha=0.3)
         ax.legend()
         return ax
 

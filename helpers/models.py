@@ -3,11 +3,16 @@
 Lesson 2 wrote it out (embedding, RNN, linear head); this version also lets you choose the
 recurrent cell and carry the hidden state between calls::
 
+    >>> import torch
     >>> from helpers.models import CharModel, detach_state
     >>> model = CharModel(vocab_size=65, hidden=256, cell="gru")
-    >>> logits, state = model(x)               # x: (batch, time) token ids
-    >>> logits, state = model(x_next, detach_state(state))   # truncated BPTT
-    >>> CharModel(**model.config)              # the same architecture, fresh weights
+    >>> x = torch.zeros(2, 10, dtype=torch.long)     # (batch, time) token ids
+    >>> logits, state = model(x)
+    >>> logits.shape
+    torch.Size([2, 10, 65])
+    >>> logits, state = model(x, detach_state(state))   # truncated BPTT: carry, but cut the graph
+    >>> CharModel(**model.config).config == model.config   # the same architecture, fresh weights
+    True
 """
 
 from __future__ import annotations

@@ -1,15 +1,18 @@
 """The names dataset, split and encoded the same way in every lesson that uses it.
 
-    >>> from helpers.names import encode_names, load_names
-    >>> names = load_names()                 # shuffled with a fixed seed, split 80/10/10
-    >>> len(names.train), names.chars[:3]
-    (25626, ['.', 'a', 'b'])
-    >>> X, Y = encode_names(names.train[:2], names.stoi)
-    >>> X.shape                              # (names, longest name + 1), numpy int64
-    (2, 16)
+Lesson 2 writes the encoding out by hand and checks it against :func:`encode_names`; the
+lessons after it use these functions::
+
+    from helpers.names import load_name_tensors, load_names, names_loss
+
+    names = load_names()                     # shuffled with a fixed seed, split 80/10/10
+    len(names.train), names.chars[:3]        # (25626, ['.', 'a', 'b'])
+    data = load_name_tensors()               # the same split as torch tensors, padded to 16
+    data.X_train.shape                       # torch.Size([25626, 16])
+    loss = names_loss(model, data.X_val, data.Y_val)   # model(X) -> (logits, state)
 
 Token 0 is ``.``: it starts every input row and ends every target row. Target positions past
-the end of a name are ``-1`` (padding, to be ignored by the loss).
+the end of a name are ``-1`` (padding, ignored by the loss).
 """
 
 from __future__ import annotations
@@ -17,6 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
 
 from helpers.data import load_text
 
@@ -77,3 +83,37 @@ def encode_names(
         Y[row, :len(ix)] = ix
         Y[row, len(ix)] = 0
     return X, Y
+
+
+@dataclass(frozen=True)
+class NameTensors:
+    """The training and validation names as padded torch tensors (see :func:`encode_names`)."""
+
+    names: Names
+    X_train: torch.Tensor
+    Y_train: torch.Tensor
+    X_val: torch.Tensor
+    Y_val: torch.Tensor
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.names.chars)
+
+
+def load_name_tensors(seed: int = 42) -> NameTensors:
+    """:func:`load_names` with its training and validation names encoded as int64 tensors of
+    shape ``(names, longest name + 1)``."""
+    names = load_names(seed)
+    length = names.longest + 1
+    X_train, Y_train = map(torch.from_numpy, encode_names(names.train, names.stoi, length))
+    X_val, Y_val = map(torch.from_numpy, encode_names(names.val, names.stoi, length))
+    return NameTensors(names, X_train, Y_train, X_val, Y_val)
+
+
+def names_loss(model: nn.Module, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of ``model`` on the rows of ``X`` against ``Y``, padding ignored.
+
+    ``model(X)`` returns ``(logits, state)`` with logits of shape ``(names, length, vocab)``.
+    """
+    logits, _ = model(X)
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1), ignore_index=PAD)

@@ -1,8 +1,11 @@
 """One call that seeds every random number generator a lesson touches.
 
+    >>> import torch
     >>> from helpers.seeding import seed_everything
     >>> g = seed_everything(42)          # seeds random, numpy and torch
     >>> x = torch.randn(3, generator=g)  # and hands back a torch generator to pass around
+    >>> torch.equal(x, torch.randn(3, generator=seed_everything(42)))
+    True
 """
 
 from __future__ import annotations

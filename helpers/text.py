@@ -1,19 +1,25 @@
 """Characters to numbers and back, batches for truncated BPTT, and sampling with a prompt.
 
-    >>> from helpers.text import StreamBatches, Vocab, sample
-    >>> vocab = Vocab.from_text(text)                  # every distinct character, sorted
-    >>> data = vocab.encode(text)                      # 1-D tensor of token ids
-    >>> batches = StreamBatches(data, batch=64, window=128)
-    >>> x, y = batches.next()                          # (64, 128) each; y is x shifted by one
-    >>> sample(model, vocab, "ROMEO:", length=200, temperature=0.8)
+    from helpers.text import StreamBatches, Vocab, load_shakespeare, sample
+
+    vocab = Vocab.from_text(text)                  # every distinct character, sorted
+    data = vocab.encode(text)                      # 1-D tensor of token ids
+    batches = StreamBatches(data, batch=64, window=128)
+    x, y = batches.next()                          # (64, 128) each; y is x shifted by one
+    sample(model, vocab, "ROMEO:", length=200, temperature=0.8)
+
+    shakespeare = load_shakespeare()               # lessons 6 and 7: text, vocab, train, val
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
+
+from helpers.data import load_text
 
 
 class Vocab:
@@ -53,6 +59,19 @@ class Vocab:
         return "".join(self.chars[i] for i in ids)
 
 
+def cut_streams(data: torch.Tensor, batch: int) -> torch.Tensor:
+    """``data`` cut into ``batch`` equally long rows, in order (the few ids left over at the end
+    are dropped): row ``i`` is the ``i``-th stretch of the text. Lesson 6 writes this out.
+
+    >>> cut_streams(torch.arange(10), 3)
+    tensor([[0, 1, 2],
+            [3, 4, 5],
+            [6, 7, 8]])
+    """
+    length = len(data) // batch
+    return data[: length * batch].view(batch, length)
+
+
 class StreamBatches:
     """Windows of ``batch`` parallel, contiguous streams through ``data``, in order.
 
@@ -69,10 +88,10 @@ class StreamBatches:
             raise ValueError(f"data must be a 1-D tensor of token ids, got shape {tuple(data.shape)}")
         if batch < 1 or window < 1:
             raise ValueError(f"batch and window must be positive, got {batch} and {window}")
-        length = len(data) // batch
-        if length < window + 1:
+        if len(data) // batch < window + 1:
             raise ValueError(f"{len(data)} tokens are too few for {batch} streams of window {window}")
-        self.streams = data[: length * batch].view(batch, length)
+        self.streams = cut_streams(data, batch)
+        length = self.streams.shape[1]
         self.window = window
         self.windows_per_epoch = (length - 1) // window
         self.position = 0
@@ -130,3 +149,25 @@ def sample(
     finally:
         model.train(was_training)
     return prompt + vocab.decode(out)
+
+
+@dataclass(frozen=True)
+class TextData:
+    """A text, its vocabulary, and its ids split into a training and a validation part."""
+
+    text: str
+    vocab: Vocab
+    train: torch.Tensor
+    val: torch.Tensor
+
+
+def load_shakespeare(train_fraction: float = 0.9) -> TextData:
+    """Tiny Shakespeare encoded character by character: the first ``train_fraction`` of the
+    text for training, the rest for validation (nanoGPT's split, so the figures compare)."""
+    if not 0 < train_fraction < 1:
+        raise ValueError(f"train_fraction must be between 0 and 1, got {train_fraction!r}")
+    text = load_text("tinyshakespeare")
+    vocab = Vocab.from_text(text)
+    ids = vocab.encode(text)
+    n_train = int(train_fraction * len(ids))
+    return TextData(text, vocab, ids[:n_train], ids[n_train:])

@@ -1,13 +1,13 @@
 """Guards for training loops: settings that make sense, a loss that stays finite.
 
-    >>> from helpers.training import DivergenceGuard, check_clip, check_lr, check_steps
-    >>> lr = check_lr(0.1)                       # ValueError for 0, -1, nan, inf
-    >>> clip = check_clip(1.0)                   # None or 0 turn clipping off; -1, nan refused
-    >>> steps = check_steps(500)                 # a positive int: not 0, 2.5 or True
-    >>> guard = DivergenceGuard(lr)
-    >>> for step in range(steps):
-    ...     loss = ...
-    ...     guard.check(loss.item())             # DivergedError if nan/inf or blown up
+    from helpers.training import DivergenceGuard, check_clip, check_lr, check_steps
+    lr = check_lr(0.1)                       # ValueError for 0, -1, nan, inf
+    clip = check_clip(1.0)                   # None or 0 turn clipping off; -1, nan refused
+    steps = check_steps(500)                 # a positive int: not 0, 2.5 or True
+    guard = DivergenceGuard(lr)
+    for step in range(steps):
+        loss = ...
+        guard.check(loss.item())             # DivergedError if nan/inf or blown up
 
 The error says at which step the loss diverged and that the learning rate is the likely
 cause (or the cause the caller names); ``guard.history`` (and the error's ``history``) keep
@@ -27,7 +27,7 @@ class DivergedError(ArithmeticError):
 
     ``cause`` replaces the usual hint about the learning rate when the caller knows better::
 
-        >>> raise DivergedError(12, math.nan, lr=0.1, cause="clip=-1 is the cause: use a positive clip")
+        raise DivergedError(12, math.nan, lr=0.1, cause="clip=-1 is the cause: use a positive clip")
     """
 
     def __init__(

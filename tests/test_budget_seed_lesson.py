@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from helpers.budget import QUICK_ENV, budget, mode_name, quick_mode
-from helpers.device import pick_device
+from helpers.lesson import pick_device, start_lesson
 from helpers.seeding import seed_everything
 
 
@@ -42,6 +42,20 @@ def test_pick_device_defaults_to_something_usable(monkeypatch):
 def test_pick_device_override(monkeypatch):
     monkeypatch.setenv("COURSE_DEVICE", "cpu")
     assert pick_device() == torch.device("cpu")
+    monkeypatch.delenv("COURSE_DEVICE")
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="not available"):
             pick_device("cuda")
+
+
+def test_start_lesson_sets_threads_and_says_the_mode(capsys, monkeypatch):
+    monkeypatch.delenv("COURSE_DEVICE", raising=False)
+    before = torch.get_num_threads()
+    try:
+        assert start_lesson(threads=1) == torch.device("cpu")
+        assert torch.get_num_threads() == 1
+        assert "running in quick mode on cpu" in capsys.readouterr().out
+        with pytest.raises(ValueError, match="threads"):
+            start_lesson(threads=0)
+    finally:
+        torch.set_num_threads(before)
