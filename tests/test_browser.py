@@ -47,11 +47,12 @@ REQUIRED = MODE in ("required", "all")
 LESSONS = ["01_count_to_3.ipynb", "02_learning_rates.ipynb", "03_sine_wave.ipynb"]
 # each JupyterLab test gets a workspace of its own, so it does not reopen the previous test's tabs
 UIS = {"lab": "lab/workspaces/{ws}/tree/lab/{nb}", "notebook7": "notebooks/notebook7/{nb}"}
-# Each case costs about 17 s (a kernel runs the whole lesson). By default two cases run, one per
-# front end (lesson 1 with its failure check in JupyterLab, lesson 3 in Notebook 7), which keeps the
-# whole `pytest` within its budget; COURSE_BROWSER_TESTS=all runs every lesson in both front ends.
+# Each case costs about 20 s (a kernel runs the whole lesson, and the first case starts the
+# browser). By default one case runs: lesson 1 in JupyterLab, with its failure check at the
+# slider's top end. Two cases took the whole `pytest` to 166 s on the 2-core machine, over its
+# 150 s budget. COURSE_BROWSER_TESTS=all runs every lesson in both front ends.
 ALL_CASES = [(lesson, ui) for lesson in LESSONS for ui in UIS]
-DEFAULT_CASES = [("01_count_to_3.ipynb", "lab"), ("03_sine_wave.ipynb", "notebook7")]
+DEFAULT_CASES = [("01_count_to_3.ipynb", "lab")]
 # What the readout says at the learning-rate slider's top end: the lesson's "too big" failing.
 FAILURE_AT_TOP = {"01_count_to_3.ipynb": r"\b0 of 8 reached", "02_learning_rates.ipynb": r"\bdiverged\b",
                   "03_sine_wave.ipynb": r"\bdiverged\b"}
