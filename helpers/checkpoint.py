@@ -489,21 +489,28 @@ def _short(name: str, other: str) -> str:
     return name if short == other_short else short
 
 
-def _check_optimizer_matches(payload: dict, optimizer: torch.optim.Optimizer, model: nn.Module,
-                             path: Path) -> None:
-    saved = payload.get("optimizer")
+def _saved_state_of_this_kind(payload: dict, obj: Any, role: str, path: Path) -> Any:
+    """The file's ``role`` state ("optimizer" or "scheduler"), refused when it holds none, or
+    the state of another kind than ``obj`` (one kind's state cannot drive another)."""
+    saved = payload.get(role)
     if saved is None:
-        raise CheckpointError(f"{path} holds no optimizer state; load it without an optimizer")
-    here = _class_name(optimizer)
-    kind = type(optimizer).__name__
-    saved_class = payload.get("optimizer_class")
+        article = "an" if role[0] in "aeiou" else "a"
+        raise CheckpointError(f"{path} holds no {role} state; load it without {article} {role}")
+    here, saved_class = _class_name(obj), payload.get(f"{role}_class")
     if saved_class and saved_class != here:
         raise CheckpointError(
-            f"{path} holds {_short(saved_class, here)} state, but this optimizer is {_short(here, saved_class)}: "
-            f"one kind's state cannot drive another. Build the same kind ({_short(saved_class, here)}) over the "
-            "model's parameters (its settings are restored from the file), or leave out optimizer= to start "
-            "this optimizer afresh"
+            f"{path} holds {_short(saved_class, here)} state, but this {role} is {_short(here, saved_class)}: "
+            f"one kind's state cannot drive another. Build the same kind ({_short(saved_class, here)}; its "
+            f"settings are restored from the file), or leave out {role}= to start this {role} afresh"
         )
+    return saved
+
+
+def _check_optimizer_matches(payload: dict, optimizer: torch.optim.Optimizer, model: nn.Module,
+                             path: Path) -> None:
+    saved = _saved_state_of_this_kind(payload, optimizer, "optimizer", path)
+    saved_class = payload.get("optimizer_class")
+    kind = type(optimizer).__name__
     groups = saved.get("param_groups")
     if not isinstance(groups, list) or not all(isinstance(g, dict) and isinstance(g.get("params"), list)
                                                for g in groups):
@@ -564,17 +571,8 @@ def _check_parameter_order(payload: dict, saved: dict, optimizer: torch.optim.Op
 
 
 def _check_scheduler_matches(payload: dict, scheduler: Any, path: Path) -> None:
-    saved = payload.get("scheduler")
-    if saved is None:
-        raise CheckpointError(f"{path} holds no scheduler state; load it without a scheduler")
-    here = _class_name(scheduler)
+    saved = _saved_state_of_this_kind(payload, scheduler, "scheduler", path)
     saved_class = payload.get("scheduler_class")
-    if saved_class and saved_class != here:
-        raise CheckpointError(
-            f"{path} holds {_short(saved_class, here)} state, but this scheduler is {_short(here, saved_class)}; "
-            f"build the same kind ({_short(saved_class, here)}; its settings are restored from the file), or "
-            "leave out scheduler= to start this one afresh"
-        )
     foreign = sorted(set(saved) - set(scheduler.state_dict()))
     if not saved_class and foreign:
         raise CheckpointError(
