@@ -41,7 +41,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from helpers.plotting import new_axes, plot_losses
-from helpers.training import DivergedError, check_lr
+from helpers.training import DivergedError, check_lr, check_steps
 
 TrainFn = Callable[..., Iterator[float]]
 
@@ -93,11 +93,7 @@ class RunResult:
 
 def _divergence_reason(err: DivergedError) -> str:
     """The guard's own words, without its advice: 'diverged at step 3: the loss became 7.8, ...'."""
-    cause = getattr(err, "cause", None)
-    message = str(err).split("; ")[0].removeprefix("training ")
-    if cause and str(cause) not in message:
-        message = f"{message} ({cause})"
-    return message
+    return f"{err.reason} ({err.cause})" if err.cause else err.reason
 
 
 def run_training(
@@ -117,9 +113,7 @@ def run_training(
     steps (0: never) for live plots. Raises ValueError for a learning rate that is not
     positive and finite, or steps < 1.
     """
-    lr = check_lr(lr)
-    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    lr, steps = check_lr(lr), check_steps(steps)
     result = RunResult(lr)
     losses = train(lr, steps, **options)
     try:

@@ -135,16 +135,20 @@ def train_tbptt(
     seconds: float | None = None,
     clip: float | None = 1.0,
     decay: bool = True,
+    carry: bool = True,
     val_data: torch.Tensor | None = None,
     evals: int = 10,
     on_eval: Callable[[Validation], None] | None = None,
+    before_step: Callable[[int], None] | None = None,
     progress: bool | None = None,
 ) -> History:
     """Train for ``steps`` windows or ``seconds`` of training time (exactly one of them).
 
-    ``decay=False`` keeps the learning rate constant; ``clip=None`` (or 0) turns clipping off.
+    ``decay=False`` keeps the learning rate constant; ``clip=None`` (or 0) turns clipping off;
+    ``carry=False`` starts every window from a zero state instead of the carried one.
     Validates ``evals`` times, evenly spread, when ``val_data`` is given, and calls
-    ``on_eval(validation)`` each time. Raises ``DivergedError`` if the loss becomes NaN or
+    ``on_eval(validation)`` each time; ``before_step(step)`` is called before every step
+    (0, 1, ...), for example to take a sample of the model as it is. Raises ``DivergedError`` if the loss becomes NaN or
     blows up. ``progress`` defaults to a bar in full mode, none in quick mode.
     """
     lr, clip = check_lr(lr), check_clip(clip)
@@ -158,10 +162,12 @@ def train_tbptt(
     model.train()
     try:
         while (done := budget.fraction(step)) < 1:
+            if before_step is not None:
+                before_step(step)
             for group in optimizer.param_groups:
                 group["lr"] = lr * schedule(done) if decay else lr
             x, y = batches.next()
-            if batches.new_epoch:             # back at the start of the text: nothing to carry
+            if batches.new_epoch or not carry:   # back at the start of the text: nothing to carry
                 state = None
             loss, state, _ = tbptt_step(model, optimizer, x.to(device), y.to(device), state, clip=clip)
             history.losses.append(guard.check(loss))

@@ -22,8 +22,9 @@ from typing import Any
 
 
 class DivergedError(ArithmeticError):
-    """The loss became NaN or infinite, or blew up. ``step``, ``loss``, ``lr``, ``cause`` and the
-    ``history`` of losses up to that point are kept on the exception.
+    """The loss became NaN or infinite, or blew up. ``step``, ``loss``, ``lr``, ``cause``, the
+    ``history`` of losses up to that point and the ``reason`` (the message without its advice)
+    are kept on the exception.
 
     ``cause`` replaces the usual hint about the learning rate when the caller knows better::
 
@@ -41,13 +42,14 @@ class DivergedError(ArithmeticError):
     ):
         self.step, self.loss, self.lr, self.cause = step, float(loss), lr, cause
         self.history = [float(h) for h in history or []]
+        self.reason = f"diverged at step {step}: the loss became {self.loss:.4g}{why}"   # without the advice
         if cause:
             hint = cause
         elif lr:
             hint = f"the learning rate {lr:g} is the likely cause: try one 10x smaller"
         else:
             hint = "a learning rate that is too large is the usual cause: try one 10x smaller"
-        super().__init__(f"training diverged at step {step}: the loss became {self.loss:.4g}{why}; {hint}")
+        super().__init__(f"training {self.reason}; {hint}")
 
 
 def check_lr(lr: float) -> float:

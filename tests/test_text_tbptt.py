@@ -197,3 +197,24 @@ def test_training_budget_pauses_the_clock():
 def test_evaluate_reads_the_streams_stream_batches_trains_on():
     data = torch.arange(103)
     assert torch.equal(cut_streams(data, 4), StreamBatches(data, 4, 5).streams)
+
+
+def test_before_step_sees_every_step_and_carry_false_starts_each_window_afresh():
+    vocab = Vocab.from_text(TEXT)
+    data = vocab.encode(TEXT)
+    seen_steps, seen_states = [], []
+
+    class Recording(CharModel):
+        def forward(self, x, state=None):
+            seen_states.append(state)
+            return super().forward(x, state)
+
+    for carry in (True, False):
+        seen_states.clear()
+        torch.manual_seed(0)
+        model = Recording(len(vocab), embed=4, hidden=8, cell="gru")
+        train_tbptt(model, StreamBatches(data, 4, 16), torch.optim.Adam(model.parameters()), lr=0.01, steps=5,
+                    carry=carry, before_step=seen_steps.append, progress=False)
+        carried = [s is not None for s in seen_states]
+        assert carried == ([False, True, True, True, True] if carry else [False] * 5), (carry, carried)
+    assert seen_steps == [0, 1, 2, 3, 4] * 2
