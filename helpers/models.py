@@ -28,24 +28,33 @@ State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 
 
 class CharModel(nn.Module):
-    """embedding -> recurrent cell (``"rnn"``, ``"gru"`` or ``"lstm"``) -> linear head."""
+    """embedding -> recurrent cell (``"rnn"``, ``"gru"`` or ``"lstm"``) -> linear head.
+
+    ``dropout`` zeroes that fraction of the embedding's outputs, of the cell's outputs (and,
+    with ``layers`` > 1, of what passes between layers) while training; ``model.eval()``
+    turns it off.
+    """
 
     def __init__(self, vocab_size: int, embed: int = 32, hidden: int = 128, cell: str = "gru",
-                 layers: int = 1) -> None:
+                 layers: int = 1, dropout: float = 0.0) -> None:
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"cell must be one of {sorted(CELLS)}, got {cell!r}")
         if min(vocab_size, embed, hidden, layers) < 1:
             raise ValueError("vocab_size, embed, hidden and layers must all be at least 1")
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout must be at least 0 and below 1, got {dropout!r}")
         self.config: dict[str, Any] = {"vocab_size": vocab_size, "embed": embed, "hidden": hidden,
-                                       "cell": cell, "layers": layers}
+                                       "cell": cell, "layers": layers, "dropout": dropout}
         self.embed = nn.Embedding(vocab_size, embed)
-        self.rnn = CELLS[cell](embed, hidden, num_layers=layers, batch_first=True)
+        self.drop = nn.Dropout(dropout)
+        self.rnn = CELLS[cell](embed, hidden, num_layers=layers, batch_first=True,
+                               dropout=dropout if layers > 1 else 0.0)
         self.head = nn.Linear(hidden, vocab_size)
 
     def forward(self, x: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
-        out, state = self.rnn(self.embed(x), state)
-        return self.head(out), state
+        out, state = self.rnn(self.drop(self.embed(x)), state)
+        return self.head(self.drop(out)), state
 
 
 def detach_state(state: State | None) -> State | None:

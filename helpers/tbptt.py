@@ -140,6 +140,7 @@ def train_tbptt(
     evals: int = 10,
     on_eval: Callable[[Validation], None] | None = None,
     before_step: Callable[[int], None] | None = None,
+    on_step: Callable[[History, float], None] | None = None,
     progress: bool | None = None,
 ) -> History:
     """Train for ``steps`` windows or ``seconds`` of training time (exactly one of them).
@@ -148,7 +149,9 @@ def train_tbptt(
     ``carry=False`` starts every window from a zero state instead of the carried one.
     Validates ``evals`` times, evenly spread, when ``val_data`` is given, and calls
     ``on_eval(validation)`` each time; ``before_step(step)`` is called before every step
-    (0, 1, ...), for example to take a sample of the model as it is. Raises ``DivergedError`` if the loss becomes NaN or
+    (0, 1, ...), for example to take a sample of the model as it is; ``on_step(history, done)``
+    after every step, with the share of the budget done (a live plot: ``helpers.live``; its
+    time does not count as training time). Raises ``DivergedError`` if the loss becomes NaN or
     blows up. ``progress`` defaults to a bar in full mode, none in quick mode.
     """
     lr, clip = check_lr(lr), check_clip(clip)
@@ -174,6 +177,9 @@ def train_tbptt(
             history.chars += x.numel()
             step += 1
             bar.update(min(100, round(100 * budget.fraction(step))) - bar.n)
+            if on_step is not None:
+                with budget.paused():
+                    on_step(history, min(1.0, budget.fraction(step)))
             if budget.fraction(step) >= next_eval - 1e-9:
                 next_eval += 1 / evals
                 with budget.paused():         # validation time is not training time

@@ -30,3 +30,17 @@ def test_bad_configuration_is_explained():
         CharModel(5, cell="transformer")
     with pytest.raises(ValueError, match="at least 1"):
         CharModel(5, hidden=0)
+
+
+def test_dropout_acts_while_training_only_and_old_configs_still_build():
+    torch.manual_seed(0)
+    model = CharModel(vocab_size=10, embed=8, hidden=16, cell="lstm", dropout=0.5)
+    x = torch.randint(0, 10, (2, 12))
+    model.train()
+    assert not torch.equal(model(x)[0], model(x)[0]), "training: a fresh dropout mask each call"
+    model.eval()
+    assert torch.equal(model(x)[0], model(x)[0]), "eval: no dropout, the same output"
+    old_config = {k: v for k, v in model.config.items() if k != "dropout"}    # saved before dropout existed
+    assert CharModel(**old_config).config["dropout"] == 0.0
+    with pytest.raises(ValueError, match="dropout"):
+        CharModel(vocab_size=10, dropout=1.0)
