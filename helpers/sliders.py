@@ -26,6 +26,15 @@ slider. A rate outside the slider's range is a ValueError, never silently capped
 choices become drop-downs: ``options={"optimizer": ["SGD", "Adam"]}`` calls
 ``train(lr, steps, optimizer=...)``; a drop-down starts at the default of ``train``'s
 keyword when that is among the choices.
+
+Each notch of the learning-rate slider has a plot and a readout of its own, in two
+``Stack`` widgets whose ``selected_index`` follows the slider's ``index`` through a
+``jslink``: the link lives in the browser, so it works on a static web page too. In full
+mode :meth:`LRExplorer.show` also trains once at every notch (the starting steps and
+drop-downs) and saves each plot, with the starting rate's curve in grey, into the widget
+state; a page made from the notebook then switches between the saved runs without a
+kernel. In a running notebook the slider re-trains live as before and writes into the
+current notch's plot and readout. Quick mode (the tests) precomputes nothing.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import torch
 
+from helpers.budget import quick_mode
 from helpers.plotting import new_axes, plot_losses
 from helpers.training import DivergedError, check_lr, check_steps
 
@@ -143,16 +153,34 @@ def run_training(
     return result
 
 
-def _log_grid(lr: float, exponents: tuple[float, float], notch: float) -> tuple[float, float]:
-    """Slider ends (as exponents) on the grid of ``notch``-sized steps through log10(lr)."""
+def lr_notches(lr: float, exponents: tuple[float, float], notch: float) -> list[float]:
+    """The learning rates on the slider: ``lr`` itself and every ``notch`` (in powers of ten)
+    from it, within ``10**exponents[0]`` to ``10**exponents[1]``, in increasing order.
+
+    >>> lr_notches(0.1, (-2, 0), 0.5)
+    [0.01, 0.03162277660168379, 0.1, 0.31622776601683794, 1.0]
+    """
     anchor = math.log10(lr)
-    low = anchor - math.floor((anchor - exponents[0]) / notch + 1e-9) * notch
-    high = anchor + math.floor((exponents[1] - anchor) / notch + 1e-9) * notch
-    return round(low, 9), round(high, 9)
+    below = math.floor((anchor - exponents[0]) / notch + 1e-9)
+    above = math.floor((exponents[1] - anchor) / notch + 1e-9)
+    return [lr if k == 0 else 10 ** (anchor + k * notch) for k in range(-below, above + 1)]
+
+
+def _labels(rates: Sequence[float]) -> list[str]:
+    """Short labels ("0.1", "0.178", "3.16"), with more digits only if two would read the same."""
+    for digits in (3, 4, 6, 9):
+        labels = [f"{rate:.{digits}g}" for rate in rates]
+        if len(set(labels)) == len(labels):
+            return labels
+    return [repr(rate) for rate in rates]
 
 
 class LRExplorer:
-    """Log-scale learning-rate slider, steps slider, optional drop-downs, live loss plot."""
+    """Learning-rate slider (log-scale notches), steps slider, optional drop-downs, live loss plot.
+
+    ``plots`` and ``readouts`` hold one Image and one HTML per notch; ``plot`` and ``readout``
+    are those of the notch the slider is at.
+    """
 
     def __init__(
         self,
@@ -184,13 +212,12 @@ class LRExplorer:
         self.cache: dict[tuple, RunResult] = {}
         self.previous: RunResult | None = None
         self.result: RunResult | None = None
+        self.notches: list[float] = lr_notches(lr, lr_exponents, notch)
         slider_style = {"description_width": "initial"}
         layout = w.Layout(width="420px")
-        low, high = _log_grid(lr, lr_exponents, notch)
-        self.lr_slider = w.FloatLogSlider(
-            value=lr, base=10, min=low, max=high, step=notch,
-            description="learning rate", readout_format=".4g", continuous_update=False,
-            style=slider_style, layout=layout,
+        self.lr_slider = w.SelectionSlider(
+            options=list(zip(_labels(self.notches), self.notches, strict=True)), value=lr,
+            description="learning rate", continuous_update=False, style=slider_style, layout=layout,
         )
         self.steps_slider = w.IntSlider(
             value=steps, min=steps_range[0], max=steps_range[1], step=steps_range[2],
@@ -202,30 +229,51 @@ class LRExplorer:
                              value=defaults[name] if defaults.get(name) in list(values) else values[0])
             for name, values in (options or {}).items()
         }
-        self.readout = w.HTML()
-        self.plot = w.Image(format="png", layout=w.Layout(width="640px"))
+        # one readout and one plot per notch; the browser shows the slider's (a jslink, no kernel needed)
+        self.readouts = [w.HTML() for _ in self.notches]
+        self.plots = [w.Image(format="png", layout=w.Layout(width="640px")) for _ in self.notches]
+        index = self.lr_slider.index
+        self.readout_stack = w.Stack(children=self.readouts, selected_index=index)
+        self.plot_stack = w.Stack(children=self.plots, selected_index=index)
+        self.links = [w.jslink((self.lr_slider, "index"), (stack, "selected_index"))
+                      for stack in (self.readout_stack, self.plot_stack)]
+        self.status = w.HTML()  # progress while show() saves the runs at every notch
+        self._live_plot = self.plot
         controls = [self.lr_slider, self.steps_slider, *self.dropdowns.values()]
         for control in controls:
             control.observe(lambda _change: self.update(), names="value")
-        self.widget = w.VBox([*controls, self.readout, self.plot])
+        self.widget = w.VBox([*controls, self.readout_stack, self.plot_stack, self.status])
 
     @property
     def lr_range(self) -> tuple[float, float]:
-        return 10 ** self.lr_slider.min, 10 ** self.lr_slider.max
+        return self.notches[0], self.notches[-1]
+
+    @property
+    def readout(self):
+        """The readout (an HTML widget) of the notch the slider is at."""
+        return self.readouts[self.lr_slider.index]
+
+    @property
+    def plot(self):
+        """The plot (an Image widget) of the notch the slider is at."""
+        return self.plots[self.lr_slider.index]
 
     def choices(self) -> dict[str, Any]:
         return {name: d.value for name, d in self.dropdowns.items()}
 
     def run(self, lr: float, steps: int, **options: Any) -> RunResult:
         """Train once (or fetch the cached result) for this setting."""
+        return self._run(lr, steps, options, live=True)
+
+    def _run(self, lr: float, steps: int, options: Mapping[str, Any], live: bool) -> RunResult:
         lr = check_lr(lr)
         low, high = self.lr_range
         if not low * (1 - 1e-9) <= lr <= high * (1 + 1e-9):
             raise ValueError(f"learning rate {lr:g} is outside the slider's range {low:.3g} to {high:.3g}")
         key = (round(math.log10(lr), 6), steps, *sorted(options.items()))
         if key not in self.cache:
-            result = run_training(self.train, lr, steps, on_progress=self._draw_live,
-                                  every=self.live_every, **options)
+            result = run_training(self.train, lr, steps, on_progress=self._draw_live if live else None,
+                                  every=self.live_every if live else 0, **options)
             if result.interrupted:
                 return result  # not cached: the same setting trains again next time
             self.cache[key] = result
@@ -233,42 +281,84 @@ class LRExplorer:
 
     def update(self) -> RunResult:
         """Train for the current slider values and redraw; returns the run's result."""
-        self.readout.value = "<i>training…</i>"
+        readout = self.readout
+        self._live_plot = self.plot
+        readout.value = "<i>training…</i>"
         try:
             result = self.run(self.lr_slider.value, self.steps_slider.value, **self.choices())
         except BaseException as err:
-            self.readout.value = f"<b>stopped by an error: {type(err).__name__}: {err}</b>"
+            readout.value = f"<b>stopped by an error: {type(err).__name__}: {err}</b>"
             raise
         if self.result is not None and self.result is not result:
             self.previous = self.result
         self.result = result
-        self._draw(result)
-        self.readout.value = f"<b>{result.readout()}</b>"
+        self._live_plot.value = self._render(result, self.previous)
+        readout.value = f"<b>{result.readout()}</b>"
         return result
 
-    def show(self) -> RunResult:
-        """Display the widget and run the current setting once (also works under nbval)."""
+    def show(self, precompute: bool | None = None) -> RunResult:
+        """Display the widget and run the current setting once (also works under nbval).
+
+        ``precompute`` (default: in full mode, not in quick mode) then trains at every other
+        notch too and saves the plots and readouts, so a web page made from the notebook has them.
+        """
         from IPython.display import display
 
         display(self.widget)
-        return self.update()
+        result = self.update()
+        if (not quick_mode()) if precompute is None else precompute:
+            self.precompute()
+        return result
+
+    def precompute(self) -> int:
+        """Train at every notch with the current steps and drop-downs, and put each run's plot
+        (the current rate's curve in grey beside it) and readout at its notch.
+
+        Returns how many notches hold a run. The slider's own notch keeps what it shows; an
+        interrupt stops here, leaving the remaining notches empty. It trains on one CPU thread:
+        the slider lessons' models are too small to gain from more, and on a busy machine
+        torch's threads mostly wait for each other (lesson 1's run took 40x longer on two threads).
+        """
+        here = self.lr_slider.index
+        reference = self.result
+        steps, options = self.steps_slider.value, self.choices()
+        done = 0
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            for index, lr in enumerate(self.notches):
+                if index == here:
+                    done += 1
+                    continue
+                self.status.value = (f"<i>saving the run at every learning rate for the web page: {lr:.3g} "
+                                     f"({index + 1} of {len(self.notches)})…</i>")
+                result = self._run(lr, steps, options, live=False)
+                if result.interrupted:
+                    break
+                self.plots[index].value = self._render(result, reference, label="starting rate")
+                self.readouts[index].value = f"<b>{result.readout()}</b>"
+                done += 1
+        finally:
+            torch.set_num_threads(threads)
+            self.status.value = ""
+        return done
 
     def _draw_live(self, partial: RunResult) -> None:
-        self._draw(partial, live=True)
+        self._live_plot.value = self._render(partial)
 
-    def _draw(self, result: RunResult, live: bool = False) -> None:
-        """Render the curves to a PNG and swap it into the image (no blank plot meanwhile)."""
+    def _render(self, result: RunResult, reference: RunResult | None = None, label: str = "previous") -> bytes:
+        """The loss curve of ``result`` (and of ``reference`` in grey) as PNG bytes."""
         fig, ax = new_axes()
         curves = {}
-        if self.previous is not None and not live and self.previous.losses:
-            curves[f"previous: lr = {self.previous.lr:.3g}"] = self.previous.losses
+        grey = f"{label}: lr = {reference.lr:.3g}" if reference is not None else ""
+        if reference is not None and reference is not result and reference.losses:
+            curves[grey] = reference.losses
         if result.losses:
             curves[f"lr = {result.lr:.3g}"] = result.losses
         positive = all(v > 0 for c in curves.values() for v in c)
         plot_losses(curves, ax=ax, title=self.title, log=bool(curves) and positive)
-        if len(ax.lines) == 2:
-            ax.lines[0].set(color="0.7", linewidth=1)
-            ax.lines[1].set(color="C0", linewidth=1.8)
+        for line in ax.lines:
+            line.set(color="0.7", linewidth=1) if line.get_label() == grey else line.set(color="C0", linewidth=1.8)
         if result.diverged:
             ax.axvline(result.diverged_at, color="C3", linestyle="--", label="stopped: diverged")
         if self.ylim:
@@ -278,7 +368,7 @@ class LRExplorer:
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=80)
         plt.close(fig)
-        self.plot.value = buffer.getvalue()
+        return buffer.getvalue()
 
 
 def _keyword_defaults(train: TrainFn) -> dict[str, Any]:

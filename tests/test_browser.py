@@ -19,7 +19,9 @@ Chromium comes from Debian's package (``apt-get install chromium``), never from
 Selectors relied on: the kernel indicator ``.jp-Notebook-ExecutionIndicator[data-status]``,
 the lumino menu items "Run" / "Run All Cells", and ipywidgets' classes: the explorer is the
 ``.widget-vbox`` that holds a ``.noUi-handle`` (a slider's handle) and an ``img.widget-image``
-(the plot); its ``.widget-html`` is the readout.
+(the plot); its first ``.widget-html`` is the readout. Plot and readout sit in ``Stack`` widgets
+with one child per notch, and a Stack draws only its selected child, so both locators find the
+current notch's. ``test_site.py`` tests the same sliders on the static web page.
 """
 
 from __future__ import annotations
@@ -171,9 +173,14 @@ def test_dragging_the_learning_rate_slider_retrains(browser, server, lesson, ui)
         handle = explorer.locator(".noUi-handle").first  # the first slider is the learning rate
         handle.focus()  # not click(): a tap on the track can move the handle by itself
         handle.press("End")
-        after_text = _wait_for_text(readout, lambda t: t != before_text and "training" not in t, timeout=60)
-        _poll(lambda: image.get_attribute("src"), lambda src: src != before_image,
+        # each notch has its own readout and plot (a Stack the browser switches at once); in quick
+        # mode the top notch's are empty until the kernel has re-trained there
+        after_text = _wait_for_text(readout, lambda t: t != before_text and "lr =" in t and "training" not in t,
+                                    timeout=60)
+        _poll(lambda: image.get_attribute("src"), lambda src: bool(src) and src != before_image,
               lambda _: "the plot was never redrawn", timeout=60)
+        _poll(lambda: image.evaluate("img => img.complete && img.naturalWidth"), bool,
+              lambda _: "the new plot image is empty", timeout=30)
         page.screenshot(path=str(ARTIFACTS / f"{stem}-after.png"))
     except Exception:
         page.screenshot(path=str(ARTIFACTS / f"{stem}-failed.png"))

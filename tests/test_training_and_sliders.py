@@ -144,11 +144,62 @@ def test_a_rate_outside_the_slider_is_an_error_not_capped():
 
 def test_the_starting_rate_and_its_tenfold_neighbours_are_notches():
     explorer = LRExplorer(halving, lr=0.5155, steps=10, lr_exponents=(-5, 2))
-    slider = explorer.lr_slider  # the browser snaps the handle to 10 ** (min + k * step)
-    for target in (0.5155, 5.155, 0.05155):
-        notches = (math.log10(target) - slider.min) / slider.step
-        assert math.isclose(notches, round(notches), abs_tol=1e-6), f"{target} is between notches"
-    assert 10 ** slider.min >= 1e-5 and 10 ** slider.max <= 100
+    assert explorer.lr_slider.value == 0.5155 and explorer.notches[explorer.lr_slider.index] == 0.5155
+    for target in (5.155, 0.05155):
+        assert any(math.isclose(rate, target, rel_tol=1e-9) for rate in explorer.notches), f"{target} is no notch"
+    ratios = [b / a for a, b in zip(explorer.notches, explorer.notches[1:], strict=False)]
+    assert all(math.isclose(r, 10 ** 0.25, rel_tol=1e-6) for r in ratios), "four notches per power of ten"
+    assert 1e-5 <= explorer.lr_range[0] < 1e-5 * 10 ** 0.25 and 100 / 10 ** 0.25 < explorer.lr_range[1] <= 100
+    labels = explorer.lr_slider._options_labels  # what the slider's readout shows at each notch
+    assert len(set(labels)) == len(labels) and f"{0.5155:.3g}" in labels and f"{5.155:.3g}" in labels
+
+
+def test_each_notch_has_its_plot_and_readout_linked_in_the_browser():
+    explorer = LRExplorer(halving, lr=0.1, steps=10, lr_exponents=(-4, 2))
+    assert len(explorer.notches) == 25 and explorer.notches[12] == 0.1 and explorer.lr_range == (1e-4, 100.0)
+    assert len(explorer.plots) == len(explorer.readouts) == 25
+    linked = {(link.source[0], link.source[1], link.target[0], link.target[1]) for link in explorer.links}
+    assert linked == {(explorer.lr_slider, "index", explorer.plot_stack, "selected_index"),
+                      (explorer.lr_slider, "index", explorer.readout_stack, "selected_index")}
+    explorer.show()  # quick mode in the tests: only the current notch is trained
+    assert explorer.readout is explorer.readouts[12] and "lr = 0.1:" in explorer.readout.value
+    assert [bool(plot.value) for plot in explorer.plots].count(True) == 1
+    explorer.lr_slider.value = 1.0  # moving the slider in a running notebook re-trains at that notch
+    assert explorer.readout is explorer.readouts[16] and "lr = 1:" in explorer.readouts[16].value
+    assert "lr = 0.1:" in explorer.readouts[12].value, "the other notches keep what they show"
+
+
+def test_precompute_saves_a_fresh_run_at_every_notch():
+    calls = []
+
+    def counted(lr, steps, optimizer="SGD"):
+        calls.append((lr, steps, optimizer))
+        yield from halving(lr, steps)
+        return optimizer
+
+    explorer = LRExplorer(counted, lr=0.1, steps=20, lr_exponents=(-2, 1), options={"optimizer": ["SGD", "Adam"]})
+    explorer.dropdowns["optimizer"].value = "Adam"  # trains once: the current notch
+    assert explorer.precompute() == len(explorer.notches) == 13
+    assert sorted(calls) == sorted((lr, 20, "Adam") for lr in explorer.notches), "one run per notch, same settings"
+    for lr, readout, plot in zip(explorer.notches, explorer.readouts, explorer.plots, strict=True):
+        assert readout.value == f"<b>{run_training(counted, lr, 20, optimizer='Adam').readout()}</b>"
+        assert bytes(plot.value[:4]) == b"\x89PNG"
+    assert "diverged" in explorer.readouts[-1].value  # lr 10: the toy blows up
+    assert explorer.status.value == "" and explorer.result.lr == 0.1, "the slider's own run stays current"
+    calls.clear()
+    explorer.lr_slider.value = explorer.notches[-1]
+    assert calls == [] and "diverged" in explorer.readout.value, "a saved notch comes back from the cache"
+
+
+def test_show_precomputes_only_in_full_mode(monkeypatch):
+    monkeypatch.delenv("COURSE_QUICK", raising=False)
+    explorer = LRExplorer(halving, lr=0.1, steps=10, lr_exponents=(-2, 0))
+    explorer.show()
+    assert all(plot.value for plot in explorer.plots) and len(explorer.plots) == 9
+    monkeypatch.setenv("COURSE_QUICK", "1")
+    explorer = LRExplorer(halving, lr=0.1, steps=10, lr_exponents=(-2, 0))
+    explorer.show()
+    assert [bool(plot.value) for plot in explorer.plots].count(True) == 1
 
 
 def test_the_training_functions_note_and_defaults_reach_the_slider():
