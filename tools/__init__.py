@@ -1,0 +1,1 @@
+"""Course tools that are not part of the lessons (the web site builder)."""
