@@ -112,6 +112,9 @@ class LiveLoss:
             longest = max(len(c) for c in self.curves.values())
             plot_losses(curves, ax=ax, smooth=min(self.smooth, max(1, longest // 5)), log=False,
                         title=self.title)
+            start = max(c[0] for c in curves.values())
+            if ax.get_ylim()[1] > 1.1 * start > 0:      # a run that blew up: keep the others readable
+                ax.set_ylim(top=1.1 * start)
             for label, line in zip(curves, ax.lines, strict=True):
                 if label in self.points:
                     ax.plot(*self.points[label], "o", color=line.get_color(), markersize=5,
