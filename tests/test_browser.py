@@ -40,12 +40,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from chromium_support import MODE, launch_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
-MODE = os.environ.get("COURSE_BROWSER_TESTS", "")  # "", "required" (fail without Chromium) or "all"
-REQUIRED = MODE in ("required", "all")
 LESSONS = ["01_count_to_3.ipynb", "02_learning_rates.ipynb", "03_sine_wave.ipynb"]
 # each JupyterLab test gets a workspace of its own, so it does not reopen the previous test's tabs
 UIS = {"lab": "lab/workspaces/{ws}/tree/lab/{nb}", "notebook7": "notebooks/notebook7/{nb}"}
@@ -61,29 +59,12 @@ FAILURE_AT_TOP = {"01_count_to_3.ipynb": r"\b0 of 8 reached", "02_learning_rates
 # JupyterLab's user settings for the server: no "get notified about official Jupyter news?" pop-up
 LAB_SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"}}
 CASES = ALL_CASES if MODE == "all" else DEFAULT_CASES
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _skip_or_fail(message: str) -> None:
-    if REQUIRED:
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        _skip_or_fail(f"Chromium not found at {CHROMIUM}: install Debian's package with "
-                      "`sudo apt-get install chromium` (not `playwright install`)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _skip_or_fail("the playwright package is missing: `.venv/bin/pip install playwright`")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launch_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

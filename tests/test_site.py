@@ -18,19 +18,15 @@ from __future__ import annotations
 
 import functools
 import http.server
-import os
 import re
 import threading
 from pathlib import Path
 
 import pytest
+from chromium_support import launch_chromium, skip_or_fail
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium")
-REQUIRED = os.environ.get("COURSE_BROWSER_TESTS", "") in ("required", "all")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 LESSONS = ["01_count_to_3", "02_learning_rates", "03_sine_wave", "04_rnn_from_scratch", "05_optimizer_state",
            "06_bptt", "07_shakespeare"]
 WORKED = r"^lr = [\d.]+: loss [\d.e-]+ → [\d.e-]+ after 500 steps"  # finished, no guard's stop
@@ -47,12 +43,6 @@ DIGEST_JS = """async img => {
 }"""
 
 
-def _skip_or_fail(message: str) -> None:
-    if REQUIRED:
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """The site, built from the committed notebooks and served on 127.0.0.1; yields its base URL."""
@@ -62,7 +52,7 @@ def site(tmp_path_factory):
     try:
         build(out)
     except SiteError as err:  # offline without the cached scripts
-        _skip_or_fail(str(err))
+        skip_or_fail(str(err))
     handler = functools.partial(_QuietHandler, directory=str(out))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -81,19 +71,10 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        _skip_or_fail(f"Chromium not found at {CHROMIUM}: install Debian's package with "
-                      "`sudo apt-get install chromium` (not `playwright install`)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _skip_or_fail("the playwright package is missing: `.venv/bin/pip install playwright`")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launch_chromium() as chromium:
         context = chromium.new_context(viewport={"width": 1300, "height": 1000})
         yield context
         context.close()
-        chromium.close()
 
 
 class Visit:
