@@ -56,8 +56,7 @@ class LiveLoss:
         self.title, self.smooth = title, smooth
         self.min_interval, self.max_overhead = min_interval, max_overhead
         self.enabled = (not quick_mode() and _in_notebook()) if enabled is None else enabled
-        self.curves: dict[str, list[float]] = {}
-        self.points: dict[str, tuple[list[int], list[float]]] = {}   # validations, per curve
+        self.runs: dict[str, Any] = {}      # label -> the run (a History or a list), read when drawing
         self.status = ""
         self.draws, self.draw_seconds = 0, 0.0
         self.started = time.perf_counter()
@@ -79,11 +78,8 @@ class LiveLoss:
         budget; redraw if it is time to."""
         if not self.enabled:
             return
-        self.curves[label] = run.losses if hasattr(run, "losses") else run
-        val = getattr(run, "val", None)
-        if val:
-            self.points[label] = ([v.step for v in val], [v.loss for v in val])
-        self.status = f"{label}: step {len(self.curves[label]):,}, {done:.0%} done"
+        self.runs[label] = run
+        self.status = f"{label}: step {len(self._losses(run)):,}, {done:.0%} done"
         now = time.perf_counter()
         if now >= self._next_draw:
             self._redraw()
@@ -91,7 +87,8 @@ class LiveLoss:
             self._next_draw = time.perf_counter() + max(self.min_interval, cost / self.max_overhead)
 
     def close(self) -> None:
-        """Draw the final plot (without the progress line); the cell keeps it as its output."""
+        """Draw the final plot (without the progress line, with every validation so far); the cell
+        keeps it as its output."""
         if self.enabled:
             self.status = ""
             self._redraw()
@@ -102,23 +99,28 @@ class LiveLoss:
         self.draws += 1
         self.draw_seconds += time.perf_counter() - began
 
+    @staticmethod
+    def _losses(run: Any) -> Sequence[float]:
+        return run.losses if hasattr(run, "losses") else run
+
     def _image(self) -> Any:
         from IPython.display import Image
 
         fig, ax = new_axes()
-        curves: dict[str, Sequence[float] | tuple[Sequence[float], Sequence[float]]] = {
-            label: losses for label, losses in self.curves.items() if losses}
+        curves = {label: list(self._losses(run)) for label, run in self.runs.items() if self._losses(run)}
         if curves:
-            longest = max(len(c) for c in self.curves.values())
-            plot_losses(curves, ax=ax, smooth=min(self.smooth, max(1, longest // 5)), log=False,
-                        title=self.title)
+            for label, losses in curves.items():      # each curve smoothed over a share of its own length
+                plot_losses({label: losses}, ax=ax, smooth=min(self.smooth, max(1, len(losses) // 5)),
+                            log=False, title=self.title, ylabel="loss")
+            ax.set_ylabel("training loss (moving average)")
             start = max(c[0] for c in curves.values())
             if ax.get_ylim()[1] > 1.1 * start > 0:      # a run that blew up: keep the others readable
                 ax.set_ylim(top=1.1 * start)
             for label, line in zip(curves, ax.lines, strict=True):
-                if label in self.points:
-                    ax.plot(*self.points[label], "o", color=line.get_color(), markersize=5,
-                            label=f"{label}: validation")
+                val = getattr(self.runs[label], "val", None)
+                if val:
+                    ax.plot([v.step for v in val], [v.loss for v in val], "o", color=line.get_color(),
+                            markersize=5, label="validation" if len(curves) == 1 else f"{label}: validation")
             ax.legend(loc="upper right")
         else:
             ax.set_title(self.title)
