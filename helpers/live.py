@@ -23,15 +23,12 @@ count the redraws as training time.
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import matplotlib.pyplot as plt
-
 from helpers.budget import quick_mode
-from helpers.plotting import new_axes, plot_losses
+from helpers.plotting import figure_png, new_axes, plot_losses
 
 
 def _in_notebook() -> bool:
@@ -127,7 +124,4 @@ class LiveLoss:
             ax.text(0.5, 0.5, "starting…", ha="center", va="center", transform=ax.transAxes, color="0.5")
         if self.status:
             ax.set_title(f"{self.title}\n{self.status}" if self.title else self.status)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=80)
-        plt.close(fig)
-        return Image(data=buffer.getvalue(), format="png")
+        return Image(data=figure_png(fig), format="png")

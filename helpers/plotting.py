@@ -18,6 +18,7 @@ loss says more than the raw curve).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -59,6 +60,19 @@ def moving_average(values: Sequence[float], n: int) -> tuple[np.ndarray, np.ndar
         return np.arange(0), np.zeros(0)
     means = np.convolve(values, np.ones(n) / n, mode="valid")
     return np.arange(n - 1, len(values)), means
+
+
+def figure_png(fig: Figure, dpi: int = 80) -> bytes:
+    """The figure as PNG bytes, then closed (for widgets and plots redrawn in place).
+
+    >>> fig, _ = new_axes()
+    >>> figure_png(fig)[:4]
+    b'\\x89PNG'
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    plt.close(fig)
+    return buffer.getvalue()
 
 
 def plot_losses(

@@ -40,17 +40,15 @@ current notch's plot and readout. Quick mode (the tests) precomputes nothing.
 from __future__ import annotations
 
 import inspect
-import io
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import matplotlib.pyplot as plt
 import torch
 
 from helpers.budget import quick_mode
-from helpers.plotting import new_axes, plot_losses
+from helpers.plotting import figure_png, new_axes, plot_losses
 from helpers.training import DivergedError, check_lr, check_steps
 
 TrainFn = Callable[..., Iterator[float]]
@@ -365,10 +363,7 @@ class LRExplorer:
             ax.set_ylim(*self.ylim)
         if ax.lines:
             ax.legend(loc="upper right")
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=80)
-        plt.close(fig)
-        return buffer.getvalue()
+        return figure_png(fig)
 
 
 def _keyword_defaults(train: TrainFn) -> dict[str, Any]:
