@@ -1,59 +1,74 @@
-"""The first cell of every lesson: where tensors live, how many threads, which mode.
+"""The first cell of every lesson: quick or full mode, the seed, where tensors live.
 
-    from helpers.lesson import start_lesson
+    from helpers.lesson import budget, seed_everything, start_lesson
 
-    device = start_lesson()                 # lessons 1-6: small models, the CPU
-    device = start_lesson(device="auto")    # lesson 7: a GPU when there is one
+    device = start_lesson()                  # lessons 1-6: the CPU; prints the mode and the threads
+    device = start_lesson(device="auto")     # lesson 7: a GPU when there is one
+    steps = budget(full=3000, quick=300)     # 300 under pytest, 3000 in class
+    g = seed_everything(42)                  # random, NumPy and torch; and a torch.Generator
 
-It prints one line such as ``running in full mode on cpu (torch 2.13.0, 2 threads)``.
-Set ``COURSE_DEVICE=cpu`` (or ``cuda``, ``mps``) to override lesson 7's automatic choice.
+A person running a notebook gets *full mode*, the budgets meant for class. The tests set
+``COURSE_QUICK=1`` (``conftest.py``), which the kernels that nbval starts inherit: smaller, not
+fake. ``COURSE_DEVICE=cpu`` (or ``cuda``, ``mps``) overrides lesson 7's choice of device.
 """
 
 from __future__ import annotations
 
 import os
+import random
+from typing import TypeVar
 
+import numpy as np
 import torch
 
-from helpers.budget import mode_name
+from helpers.guard import check_steps
 
-DEVICE_ENV = "COURSE_DEVICE"
-MAX_THREADS = 4  # the lessons' models are small: more threads than this only add overhead
+QUICK_ENV, DEVICE_ENV = "COURSE_QUICK", "COURSE_DEVICE"
+AVAILABLE = {"cpu": lambda: True, "cuda": torch.cuda.is_available, "mps": torch.backends.mps.is_available}
+T = TypeVar("T")
+
+
+def quick_mode() -> bool:
+    """True when ``COURSE_QUICK`` is set to 1/true/yes/on (case-insensitive)."""
+    return os.environ.get(QUICK_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def budget(*, full: T, quick: T) -> T:
+    """``quick`` in quick mode, ``full`` otherwise."""
+    return quick if quick_mode() else full
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python's ``random``, NumPy's global generator and torch; return a seeded ``torch.Generator``.
+
+    >>> seed_everything(42).initial_seed()
+    42
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)  # noqa: NPY002 (code that calls np.random.* directly)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
 
 
 def start_lesson(*, device: str = "cpu", threads: int | None = None) -> torch.device:
-    """Pick the device (``"cpu"``, ``"auto"`` or a name), set torch's CPU threads (default:
-    the cores, at most 4), print the mode, and return the device."""
+    """Pick the device (``"cpu"``, ``"auto"``, ``"cuda"``, ``"mps"``), set torch's CPU threads
+    (default: the cores, at most 4: more only add overhead for these models), print the mode."""
     chosen = pick_device(None if device == "auto" else device)
-    cores = os.cpu_count() or 1
-    threads = min(MAX_THREADS, cores) if threads is None else threads
-    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
-        raise ValueError(f"threads must be a positive int, got {threads!r}")
-    torch.set_num_threads(threads)
-    print(f"running in {mode_name()} mode on {chosen} (torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads)")
+    torch.set_num_threads(min(4, os.cpu_count() or 1) if threads is None else check_steps(threads, "threads"))
+    mode = "quick" if quick_mode() else "full"
+    print(f"running in {mode} mode on {chosen} (torch {torch.__version__}, {torch.get_num_threads()} threads)")
     return chosen
 
 
 def pick_device(prefer: str | None = None) -> torch.device:
-    """Return ``prefer`` (or ``$COURSE_DEVICE``) if given, else the best device present
-    (cuda, then mps, then cpu). A device that is asked for but absent is a ValueError."""
-    wanted = prefer or os.environ.get(DEVICE_ENV) or None
-    if wanted:
-        kind = torch.device(wanted).type
-        available = {
-            "cpu": True,
-            "cuda": torch.cuda.is_available(),
-            "mps": torch.backends.mps.is_available(),
-        }
-        if not available.get(kind, False):
-            raise ValueError(
-                f"device {wanted!r} was asked for but is not available here; "
-                f"unset {DEVICE_ENV} or choose 'cpu'"
-            )
-        return torch.device(wanted)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
+    """``prefer`` (or ``$COURSE_DEVICE``) if given, else the best device present: cuda, mps, cpu."""
+    wanted = prefer or os.environ.get(DEVICE_ENV)
+    if not wanted:
+        return torch.device(next(kind for kind in ("cuda", "mps", "cpu") if AVAILABLE[kind]()))
+    kind = str(wanted).split(":")[0]
+    if kind not in AVAILABLE or not AVAILABLE[kind]():
+        raise ValueError(f"device {wanted!r} is not available here: choose one of "
+                         f"{[k for k in AVAILABLE if AVAILABLE[k]()]}, or unset {DEVICE_ENV}")
+    return torch.device(wanted)

@@ -1,14 +1,12 @@
 """The names dataset, split and encoded the same way in every lesson that uses it.
 
-Lesson 2 writes the encoding out by hand and checks it against :func:`encode_names`; the
-lessons after it use these functions::
+Lesson 2 writes the encoding out by hand and checks it against :func:`encode_names`::
 
     from helpers.names import load_name_tensors, load_names, names_loss
 
     names = load_names()                     # shuffled with a fixed seed, split 80/10/10
     len(names.train), names.chars[:3]        # (25626, ['.', 'a', 'b'])
     data = load_name_tensors()               # the same split as torch tensors, padded to 16
-    data.X_train.shape                       # torch.Size([25626, 16])
     loss = names_loss(model, data.X_val, data.Y_val)   # model(X) -> (logits, state)
 
 Token 0 is ``.``: it starts every input row and ends every target row. Target positions past
@@ -26,7 +24,6 @@ from torch import nn
 
 from helpers.data import load_text
 
-END = "."
 PAD = -1
 
 
@@ -48,40 +45,31 @@ class Names:
         return max(len(w) for w in self.train + self.val + self.test)
 
 
-def load_names(seed: int = 42, train: float = 0.8, val: float = 0.1) -> Names:
-    """All 32,033 names, shuffled by ``seed`` and split into train/val/test fractions."""
-    if not (0 < train < 1 and 0 <= val < 1 and train + val <= 1):
-        raise ValueError(f"train={train} and val={val} must be fractions that add up to at most 1")
+def load_names(seed: int = 42) -> Names:
+    """All 32,033 names, shuffled by ``seed`` and split 80/10/10 into train, val and test."""
     words = load_text("names").split()
-    order = np.random.default_rng(seed).permutation(len(words))
-    words = [words[i] for i in order]
-    n_train, n_val = int(train * len(words)), int(val * len(words))
-    chars = [END, *sorted(set("".join(words)))]
-    return Names(words[:n_train], words[n_train:n_train + n_val], words[n_train + n_val:], chars)
+    words = [words[i] for i in np.random.default_rng(seed).permutation(len(words))]
+    n_train, n_val = int(0.8 * len(words)), int(0.1 * len(words))
+    return Names(words[:n_train], words[n_train:n_train + n_val], words[n_train + n_val:],
+                 [".", *sorted(set("".join(words)))])
 
 
-def encode_names(
-    names: list[str], stoi: dict[str, int], length: int | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs ``X`` (start token, then the letters) and targets ``Y`` (the letters, then the
-    end token, then ``-1`` padding), both of shape ``(len(names), length)``.
+def encode_names(names: list[str], stoi: dict[str, int], length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs ``X`` (start token, then the letters) and targets ``Y`` (the letters, the end token,
+    then ``-1`` padding), both of shape ``(len(names), length)``; ``length``: longest name + 1.
 
-    ``length`` defaults to the longest name plus one.
+    >>> encode_names(["ab"], {".": 0, "a": 1, "b": 2}, 4)
+    (array([[0, 1, 2, 0]]), array([[ 1,  2,  0, -1]]))
     """
     length = length or max(len(w) for w in names) + 1
     X = np.zeros((len(names), length), dtype=np.int64)
     Y = np.full((len(names), length), PAD, dtype=np.int64)
     for row, name in enumerate(names):
-        if len(name) + 1 > length:
-            raise ValueError(f"name {name!r} needs {len(name) + 1} positions, more than length={length}")
-        try:
-            ix = [stoi[c] for c in name]
-        except KeyError as err:
-            bad = err.args[0]
-            raise ValueError(f"name {name!r} has a character {bad!r} outside the vocabulary") from None
+        if len(name) + 1 > length or not set(name) <= set(stoi):
+            raise ValueError(f"name {name!r} needs {len(name) + 1} positions from the vocabulary; length={length}")
+        ix = [stoi[c] for c in name]
         X[row, 1:len(ix) + 1] = ix
-        Y[row, :len(ix)] = ix
-        Y[row, len(ix)] = 0
+        Y[row, :len(ix) + 1] = [*ix, 0]
     return X, Y
 
 
@@ -101,8 +89,7 @@ class NameTensors:
 
 
 def load_name_tensors(seed: int = 42) -> NameTensors:
-    """:func:`load_names` with its training and validation names encoded as int64 tensors of
-    shape ``(names, longest name + 1)``."""
+    """:func:`load_names` with its training and validation names as int64 tensors."""
     names = load_names(seed)
     length = names.longest + 1
     X_train, Y_train = map(torch.from_numpy, encode_names(names.train, names.stoi, length))
@@ -111,9 +98,6 @@ def load_name_tensors(seed: int = 42) -> NameTensors:
 
 
 def names_loss(model: nn.Module, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy of ``model`` on the rows of ``X`` against ``Y``, padding ignored.
-
-    ``model(X)`` returns ``(logits, state)`` with logits of shape ``(names, length, vocab)``.
-    """
+    """Mean cross-entropy of ``model(X)``'s logits against ``Y``, padding ignored."""
     logits, _ = model(X)
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y.reshape(-1), ignore_index=PAD)

@@ -1,40 +1,24 @@
-"""A learning-rate slider that re-trains a model and redraws its loss curve.
+"""A learning-rate slider that re-trains a model and redraws its loss curve (lessons 1 to 3).
 
-A lesson writes its training loop as a generator that yields one loss per step and always
-starts from the same initial weights::
+A lesson writes its training loop as a generator that yields one loss per step, from the same
+initial weights every time, and may return a note for the readout::
 
     def train(lr: float, steps: int, optimizer: str = "SGD"):
         model = copy.deepcopy(initial_model)
         opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)
         for step in range(steps):
-            loss = ...
             ...
             yield loss.item()
-        return "an optional note for the readout"     # e.g. "7 of 8 starts reached 0.1"
+        return "7 of 8 starts reached 0.1"
 
-    from helpers.sliders import LRExplorer
     explorer = LRExplorer(train, lr=0.1, steps=200, options={"optimizer": ["SGD", "Adam"]})
     explorer.show()          # sliders, a live loss plot and a readout
 
-Moving a slider re-trains (on release, not while dragging); results are cached per
-setting, so moving back is instant. The readout says how the run ended, in significant
-digits: the loss it reached, or why it stopped (a loss that became NaN or infinite, the
-message of a :class:`~helpers.training.DivergedError` raised by the lesson's guard, an
-interrupt, an error). The learning-rate notches are a fixed fraction of a power of ten
-counted from the starting rate, so the starting rate, 10x more and 10x less are all on the
-slider. A rate outside the slider's range is a ValueError, never silently capped. Extra
-choices become drop-downs: ``options={"optimizer": ["SGD", "Adam"]}`` calls
-``train(lr, steps, optimizer=...)``; a drop-down starts at the default of ``train``'s
-keyword when that is among the choices.
-
-Each notch of the learning-rate slider has a plot and a readout of its own, in two
-``Stack`` widgets whose ``selected_index`` follows the slider's ``index`` through a
-``jslink``: the link lives in the browser, so it works on a static web page too. In full
-mode :meth:`LRExplorer.show` also trains once at every notch (the starting steps and
-drop-downs) and saves each plot, with the starting rate's curve in grey, into the widget
-state; a page made from the notebook then switches between the saved runs without a
-kernel. In a running notebook the slider re-trains live as before and writes into the
-current notch's plot and readout. Quick mode (the tests) precomputes nothing.
+A move re-trains (on release) unless that setting is cached. The readout says how the run ended:
+the loss it reached, or why it stopped (a divergence, an interrupt). The notches are every
+``notch`` powers of ten from the starting rate; each has its own plot and readout in two ``Stack``
+widgets that follow the slider through a ``jslink`` in the browser, which
+:func:`helpers.notches.save_every_notch` fills for the web page.
 """
 
 from __future__ import annotations
@@ -47,9 +31,8 @@ from typing import Any
 
 import torch
 
-from helpers.budget import quick_mode
+from helpers.guard import DivergedError, DivergenceGuard, check_lr, check_steps
 from helpers.plotting import figure_png, new_axes, plot_losses
-from helpers.training import DivergedError, check_lr, check_steps
 
 TrainFn = Callable[..., Iterator[float]]
 
@@ -59,12 +42,8 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {"SGD": torch.optim.SGD, "A
 
 @dataclass
 class RunResult:
-    """The losses of one training run and how it ended.
-
-    ``stopped`` is None for a run that finished, else a one-line reason (why the loss was
-    judged to diverge, an interrupt, an error); ``diverged_at`` is the step where the guard
-    stopped it. ``note`` is the line the training function returned, if any.
-    """
+    """The losses of one run; ``stopped`` is None for a run that finished, else the reason;
+    ``diverged_at`` the step where it diverged; ``note`` the line the training function returned."""
 
     lr: float
     losses: list[float] = field(default_factory=list)
@@ -76,84 +55,46 @@ class RunResult:
     def diverged(self) -> bool:
         return self.diverged_at is not None
 
-    @property
-    def interrupted(self) -> bool:
-        return self.stopped is not None and not self.diverged
-
-    @property
-    def final(self) -> float:
-        return self.losses[-1] if self.losses else math.nan
-
     def readout(self) -> str:
-        """One line for a person: how the run ended, losses in significant digits."""
-        head = f"lr = {self.lr:.3g}: "
-        if self.losses:
-            path = (f"loss {self.losses[0]:.3g} → {self.final:.3g} after {len(self.losses)} steps "
-                    f"(highest {max(self.losses):.3g})")
-        else:
-            path = "no steps completed"
-        if self.stopped is not None:
-            text = f"{head}{self.stopped}; {path}"
-        else:
-            text = head + path
-        return f"{text}; {self.note}" if self.note else text
+        """One line for a person: the note first, then how the run ended."""
+        path = (f"loss {self.losses[0]:.3g} → {self.losses[-1]:.3g} after {len(self.losses)} steps "
+                f"(highest {max(self.losses):.3g})") if self.losses else "no steps completed"
+        return f"lr = {self.lr:.3g}: " + "; ".join(part for part in (self.note, self.stopped, path) if part)
 
 
-def _divergence_reason(err: DivergedError) -> str:
-    """The guard's own words, without its advice: 'diverged at step 3: the loss became 7.8, ...'."""
-    return f"{err.reason} ({err.cause})" if err.cause else err.reason
+def run_training(train: TrainFn, lr: float, steps: int, *, on_progress: Callable[[RunResult], None] | None = None,
+                 every: int = 0, **options: Any) -> RunResult:
+    """Run ``train(lr, steps, **options)`` to the end, or until it diverges or is interrupted.
 
-
-def run_training(
-    train: TrainFn,
-    lr: float,
-    steps: int,
-    *,
-    on_progress: Callable[[RunResult], None] | None = None,
-    every: int = 0,
-    **options: Any,
-) -> RunResult:
-    """Run ``train(lr, steps, **options)`` to the end, or until it stops; return a RunResult.
-
-    A loss that is not finite, or a DivergedError from the loop, ends the run as diverged.
-    An interrupt (the notebook's stop button, Ctrl-C) ends it too: the result keeps the losses
-    so far and says it was interrupted. ``on_progress(result)`` is called every ``every``
-    steps (0: never) for live plots. Raises ValueError for a learning rate that is not
-    positive and finite, or steps < 1.
+    ``on_progress(result)`` is called every ``every`` steps (0: never), for a live plot.
     """
     lr, steps = check_lr(lr), check_steps(steps)
-    result = RunResult(lr)
+    result, guard = RunResult(lr), DivergenceGuard(lr)
     losses = train(lr, steps, **options)
     try:
         while True:
             try:
-                loss = float(next(losses))
+                loss = next(losses)
             except StopIteration as done:
-                if isinstance(done.value, str):
-                    result.note = done.value
+                result.note = done.value if isinstance(done.value, str) else ""
                 break
-            if not math.isfinite(loss):
-                result.diverged_at = len(result.losses)
-                result.stopped = f"diverged at step {result.diverged_at}: the loss became {loss}"
-                break
-            result.losses.append(loss)
-            if on_progress is not None and every and len(result.losses) % every == 0:
+            if len(result.losses) == steps:
+                raise ValueError(f"the training function yielded more than the {steps} steps asked for; "
+                                 "loop over range(steps) and yield one loss per step")
+            result.losses.append(guard.check(loss))
+            if every and len(result.losses) % every == 0 and on_progress is not None:
                 on_progress(result)
     except DivergedError as err:
-        result.diverged_at = err.step
-        result.stopped = _divergence_reason(err)
+        result.diverged_at, result.stopped = err.step, err.reason
     except KeyboardInterrupt:
         result.stopped = f"interrupted at step {len(result.losses)} (the losses so far are kept)"
     finally:
-        close = getattr(losses, "close", None)
-        if close is not None:
-            close()
+        losses.close()
     return result
 
 
 def lr_notches(lr: float, exponents: tuple[float, float], notch: float) -> list[float]:
-    """The learning rates on the slider: ``lr`` itself and every ``notch`` (in powers of ten)
-    from it, within ``10**exponents[0]`` to ``10**exponents[1]``, in increasing order.
+    """``lr`` and every ``notch`` powers of ten from it within ``10**exponents``, increasing.
 
     >>> lr_notches(0.1, (-2, 0), 0.5)
     [0.01, 0.03162277660168379, 0.1, 0.31622776601683794, 1.0]
@@ -164,15 +105,6 @@ def lr_notches(lr: float, exponents: tuple[float, float], notch: float) -> list[
     return [lr if k == 0 else 10 ** (anchor + k * notch) for k in range(-below, above + 1)]
 
 
-def _labels(rates: Sequence[float]) -> list[str]:
-    """Short labels ("0.1", "0.178", "3.16"), with more digits only if two would read the same."""
-    for digits in (3, 4, 6, 9):
-        labels = [f"{rate:.{digits}g}" for rate in rates]
-        if len(set(labels)) == len(labels):
-            return labels
-    return [repr(rate) for rate in rates]
-
-
 class LRExplorer:
     """Learning-rate slider (log-scale notches), steps slider, optional drop-downs, live loss plot.
 
@@ -180,195 +112,105 @@ class LRExplorer:
     are those of the notch the slider is at.
     """
 
-    def __init__(
-        self,
-        train: TrainFn,
-        *,
-        lr: float = 0.1,
-        lr_exponents: tuple[float, float] = (-4.0, 1.0),
-        notch: float = 0.25,
-        steps: int = 200,
-        steps_range: tuple[int, int, int] = (10, 1000, 10),
-        options: Mapping[str, Sequence[Any]] | None = None,
-        title: str = "",
-        ylim: tuple[float, float] | None = None,
-        live_every: int = 0,
-    ) -> None:
+    def __init__(self, train: TrainFn, *, lr: float = 0.1, lr_exponents: tuple[float, float] = (-4.0, 1.0),
+                 notch: float = 0.5, steps: int = 200, steps_range: tuple[int, int, int] = (10, 1000, 10),
+                 options: Mapping[str, Sequence[Any]] | None = None, title: str = "", live_every: int = 0) -> None:
         import ipywidgets as w
 
         lr = check_lr(lr)
-        low, high = lr_exponents
-        if not 10 ** low <= lr <= 10 ** high:
-            raise ValueError(f"the starting learning rate {lr:g} is outside the slider's range "
-                             f"10^{low:g} to 10^{high:g}")
-        if not steps_range[0] <= steps <= steps_range[1]:
-            raise ValueError(f"steps={steps} is outside the slider's range {steps_range[:2]}")
-        self.train = train
-        self.title = title
-        self.ylim = ylim
-        self.live_every = live_every
+        if not 10 ** lr_exponents[0] <= lr <= 10 ** lr_exponents[1] or not steps_range[0] <= steps <= steps_range[1]:
+            raise ValueError(f"lr={lr:g} and steps={steps} must lie in the sliders' ranges, 10^{lr_exponents[0]:g} "
+                             f"to 10^{lr_exponents[1]:g} and {steps_range[0]} to {steps_range[1]}")
+        self.train, self.title, self.live_every = train, title, live_every
         self.cache: dict[tuple, RunResult] = {}
         self.previous: RunResult | None = None
         self.result: RunResult | None = None
-        self.notches: list[float] = lr_notches(lr, lr_exponents, notch)
-        slider_style = {"description_width": "initial"}
-        layout = w.Layout(width="420px")
-        self.lr_slider = w.SelectionSlider(
-            options=list(zip(_labels(self.notches), self.notches, strict=True)), value=lr,
-            description="learning rate", continuous_update=False, style=slider_style, layout=layout,
-        )
-        self.steps_slider = w.IntSlider(
-            value=steps, min=steps_range[0], max=steps_range[1], step=steps_range[2],
-            description="steps", continuous_update=False, style=slider_style, layout=layout,
-        )
-        defaults = _keyword_defaults(train)
-        self.dropdowns = {
-            name: w.Dropdown(options=list(values), description=name, style=slider_style,
-                             value=defaults[name] if defaults.get(name) in list(values) else values[0])
-            for name, values in (options or {}).items()
-        }
+        self.notches = lr_notches(lr, lr_exponents, notch)
+        style, layout = {"description_width": "initial"}, w.Layout(width="420px")
+        self.lr_slider = w.SelectionSlider(options=[(f"{r:.3g}", r) for r in self.notches], value=lr,
+                                           description="learning rate", continuous_update=False, style=style,
+                                           layout=layout)
+        self.steps_slider = w.IntSlider(value=steps, min=steps_range[0], max=steps_range[1], step=steps_range[2],
+                                        description="steps", continuous_update=False, style=style, layout=layout)
+        parameters = inspect.signature(train).parameters     # a drop-down starts at train's default
+        self.defaults = {name: parameters[name].default if name in parameters and parameters[name].default in values
+                         else values[0] for name, values in (options or {}).items()}
+        self.dropdowns = {name: w.Dropdown(options=list(values), description=name, style=style,
+                                           value=self.defaults[name]) for name, values in (options or {}).items()}
         # one readout and one plot per notch; the browser shows the slider's (a jslink, no kernel needed)
         self.readouts = [w.HTML() for _ in self.notches]
         self.plots = [w.Image(format="png", layout=w.Layout(width="640px")) for _ in self.notches]
-        index = self.lr_slider.index
-        self.readout_stack = w.Stack(children=self.readouts, selected_index=index)
-        self.plot_stack = w.Stack(children=self.plots, selected_index=index)
-        self.links = [w.jslink((self.lr_slider, "index"), (stack, "selected_index"))
-                      for stack in (self.readout_stack, self.plot_stack)]
-        self.status = w.HTML()  # progress while show() saves the runs at every notch
-        self._live_plot = self.plot
+        stacks = [w.Stack(children=children, selected_index=self.lr_slider.index)
+                  for children in (self.readouts, self.plots)]
+        self.links = [w.jslink((self.lr_slider, "index"), (stack, "selected_index")) for stack in stacks]
+        self.status = w.HTML()  # progress while helpers.notches saves the runs at every notch
         controls = [self.lr_slider, self.steps_slider, *self.dropdowns.values()]
         for control in controls:
             control.observe(lambda _change: self.update(), names="value")
-        self.widget = w.VBox([*controls, self.readout_stack, self.plot_stack, self.status])
-
-    @property
-    def lr_range(self) -> tuple[float, float]:
-        return self.notches[0], self.notches[-1]
+        self.widget = w.VBox([*controls, *stacks, self.status])
 
     @property
     def readout(self):
-        """The readout (an HTML widget) of the notch the slider is at."""
         return self.readouts[self.lr_slider.index]
 
     @property
     def plot(self):
-        """The plot (an Image widget) of the notch the slider is at."""
         return self.plots[self.lr_slider.index]
 
-    def choices(self) -> dict[str, Any]:
-        return {name: d.value for name, d in self.dropdowns.items()}
-
-    def run(self, lr: float, steps: int, **options: Any) -> RunResult:
-        """Train once (or fetch the cached result) for this setting."""
-        return self._run(lr, steps, options, live=True)
-
-    def _run(self, lr: float, steps: int, options: Mapping[str, Any], live: bool) -> RunResult:
+    def run(self, lr: float, steps: int, *, live: bool = False, **options: Any) -> RunResult:
+        """Train once for this setting, or fetch the cached run; options left out take ``train``'s defaults."""
         lr = check_lr(lr)
-        low, high = self.lr_range
-        if not low * (1 - 1e-9) <= lr <= high * (1 + 1e-9):
-            raise ValueError(f"learning rate {lr:g} is outside the slider's range {low:.3g} to {high:.3g}")
+        if not self.notches[0] * (1 - 1e-9) <= lr <= self.notches[-1] * (1 + 1e-9):
+            raise ValueError(f"learning rate {lr:g} is outside the slider's range {self.notches[0]:.3g} "
+                             f"to {self.notches[-1]:.3g}")
+        options = {**self.defaults, **options}
         key = (round(math.log10(lr), 6), steps, *sorted(options.items()))
         if key not in self.cache:
-            result = run_training(self.train, lr, steps, on_progress=self._draw_live if live else None,
-                                  every=self.live_every if live else 0, **options)
-            if result.interrupted:
-                return result  # not cached: the same setting trains again next time
+            plot = self.plot
+            result = run_training(self.train, lr, steps, every=self.live_every if live else 0,
+                                  on_progress=lambda partial: setattr(plot, "value", self.render(partial)), **options)
+            if result.stopped and result.diverged_at is None:
+                return result  # interrupted: not cached, the same setting trains again next time
             self.cache[key] = result
         return self.cache[key]
 
     def update(self) -> RunResult:
-        """Train for the current slider values and redraw; returns the run's result."""
-        readout = self.readout
-        self._live_plot = self.plot
+        """Train for the current slider values and redraw this notch's plot and readout."""
+        readout, plot = self.readout, self.plot
         readout.value = "<i>training…</i>"
         try:
-            result = self.run(self.lr_slider.value, self.steps_slider.value, **self.choices())
+            result = self.run(self.lr_slider.value, self.steps_slider.value, live=True,
+                              **{name: d.value for name, d in self.dropdowns.items()})
         except BaseException as err:
             readout.value = f"<b>stopped by an error: {type(err).__name__}: {err}</b>"
             raise
         if self.result is not None and self.result is not result:
             self.previous = self.result
         self.result = result
-        self._live_plot.value = self._render(result, self.previous)
+        plot.value = self.render(result, self.previous)
         readout.value = f"<b>{result.readout()}</b>"
         return result
 
-    def show(self, precompute: bool | None = None) -> RunResult:
-        """Display the widget and run the current setting once (also works under nbval).
-
-        ``precompute`` (default: in full mode, not in quick mode) then trains at every other
-        notch too and saves the plots and readouts, so a web page made from the notebook has them.
-        """
+    def show(self) -> RunResult:
+        """Display the widget and run the current setting once (also works under nbval)."""
         from IPython.display import display
 
         display(self.widget)
-        result = self.update()
-        if (not quick_mode()) if precompute is None else precompute:
-            self.precompute()
-        return result
+        return self.update()
 
-    def precompute(self) -> int:
-        """Train at every notch with the current steps and drop-downs, and put each run's plot
-        (the current rate's curve in grey beside it) and readout at its notch.
-
-        Returns how many notches hold a run. The slider's own notch keeps what it shows; an
-        interrupt stops here, leaving the remaining notches empty. It trains on one CPU thread:
-        the slider lessons' models are too small to gain from more, and on a busy machine
-        torch's threads mostly wait for each other (lesson 1's run took 40x longer on two threads).
-        """
-        here = self.lr_slider.index
-        reference = self.result
-        steps, options = self.steps_slider.value, self.choices()
-        done = 0
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            for index, lr in enumerate(self.notches):
-                if index == here:
-                    done += 1
-                    continue
-                self.status.value = (f"<i>saving the run at every learning rate for the web page: {lr:.3g} "
-                                     f"({index + 1} of {len(self.notches)})…</i>")
-                result = self._run(lr, steps, options, live=False)
-                if result.interrupted:
-                    break
-                self.plots[index].value = self._render(result, reference, label="starting rate")
-                self.readouts[index].value = f"<b>{result.readout()}</b>"
-                done += 1
-        finally:
-            torch.set_num_threads(threads)
-            self.status.value = ""
-        return done
-
-    def _draw_live(self, partial: RunResult) -> None:
-        self._live_plot.value = self._render(partial)
-
-    def _render(self, result: RunResult, reference: RunResult | None = None, label: str = "previous") -> bytes:
+    def render(self, result: RunResult, reference: RunResult | None = None, label: str = "previous") -> bytes:
         """The loss curve of ``result`` (and of ``reference`` in grey) as PNG bytes."""
         fig, ax = new_axes()
-        curves = {}
         grey = f"{label}: lr = {reference.lr:.3g}" if reference is not None else ""
-        if reference is not None and reference is not result and reference.losses:
-            curves[grey] = reference.losses
+        curves = {grey: reference.losses} if reference not in (None, result) and reference.losses else {}
         if result.losses:
             curves[f"lr = {result.lr:.3g}"] = result.losses
-        positive = all(v > 0 for c in curves.values() for v in c)
-        plot_losses(curves, ax=ax, title=self.title, log=bool(curves) and positive)
+        positive = bool(curves) and all(v > 0 for c in curves.values() for v in c)
+        plot_losses(curves, ax=ax, title=self.title, log=positive)
         for line in ax.lines:
             line.set(color="0.7", linewidth=1) if line.get_label() == grey else line.set(color="C0", linewidth=1.8)
-        if result.diverged:
+        if result.diverged_at is not None:
             ax.axvline(result.diverged_at, color="C3", linestyle="--", label="stopped: diverged")
-        if self.ylim:
-            ax.set_ylim(*self.ylim)
         if ax.lines:
             ax.legend(loc="upper right")
-        return figure_png(fig)
-
-
-def _keyword_defaults(train: TrainFn) -> dict[str, Any]:
-    try:
-        parameters = inspect.signature(train).parameters.values()
-    except (TypeError, ValueError):
-        return {}
-    return {p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty}
+        return figure_png(fig, dpi=64)

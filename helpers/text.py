@@ -27,8 +27,8 @@ class Vocab:
 
     def __init__(self, chars: Iterable[str]):
         self.chars = list(chars)
-        if len(set(self.chars)) != len(self.chars):
-            raise ValueError("a vocabulary lists each character once")
+        if not all(isinstance(c, str) and len(c) == 1 for c in self.chars) or len(set(self.chars)) < len(self.chars):
+            raise ValueError("a vocabulary lists single characters, each once: pass a string such as 'abc'")
         self.stoi = {c: i for i, c in enumerate(self.chars)}
 
     @classmethod
@@ -38,24 +38,20 @@ class Vocab:
     def __len__(self) -> int:
         return len(self.chars)
 
-    def unknown(self, text: str) -> list[str]:
-        """The distinct characters of ``text`` that are not in the vocabulary, in order."""
-        return list(dict.fromkeys(c for c in text if c not in self.stoi))
-
     def encode(self, text: str) -> torch.Tensor:
         """Token ids of ``text``; ValueError naming every character the vocabulary lacks."""
-        missing = self.unknown(text)
+        missing = list(dict.fromkeys(c for c in text if c not in self.stoi))
         if missing:
-            shown = ", ".join(repr(c) for c in missing)
-            raise ValueError(
-                f"the text contains {len(missing)} character(s) the model has never seen: {shown}. "
-                f"Use only these {len(self)} characters: {''.join(self.chars)!r}"
-            )
+            raise ValueError(f"the text contains {len(missing)} character(s) the model has never seen: "
+                             f"{', '.join(map(repr, missing))}. Use only these: {''.join(self.chars)!r}")
         return torch.tensor([self.stoi[c] for c in text], dtype=torch.long)
 
     def decode(self, ids: Iterable[int] | torch.Tensor) -> str:
-        if isinstance(ids, torch.Tensor):
-            ids = ids.tolist()
+        ids = ids.tolist() if isinstance(ids, torch.Tensor) else list(ids)
+        bad = [i for i in ids if not 0 <= i < len(self)]
+        if bad:
+            raise ValueError(f"id {bad[0]} is not in this vocabulary of {len(self)} characters (ids 0 to "
+                             f"{len(self) - 1}); was it made by a model with another vocabulary?")
         return "".join(self.chars[i] for i in ids)
 
 
@@ -75,33 +71,28 @@ def cut_streams(data: torch.Tensor, batch: int) -> torch.Tensor:
 class StreamBatches:
     """Windows of ``batch`` parallel, contiguous streams through ``data``, in order.
 
-    The data is cut into ``batch`` equal streams (rows); call ``k`` returns columns
-    ``[k*window, (k+1)*window)`` as inputs and the same shifted by one as targets. Row ``i``
-    of one window continues exactly where row ``i`` of the previous window ended, so a
-    recurrent model can carry its hidden state from window to window. At the end of the
-    streams it starts again from the beginning (``new_epoch`` tells the caller to reset its
-    state). Built by slicing one tensor: no Python loop over characters.
+    Row ``i`` of one window continues where row ``i`` of the previous one ended, so a model can
+    carry its hidden state across windows. ``reset`` says when it must not: at the start of
+    each pass through the text, and at every window when built with ``carry=False``.
     """
 
-    def __init__(self, data: torch.Tensor, batch: int, window: int):
-        if data.dim() != 1:
-            raise ValueError(f"data must be a 1-D tensor of token ids, got shape {tuple(data.shape)}")
-        if batch < 1 or window < 1:
-            raise ValueError(f"batch and window must be positive, got {batch} and {window}")
-        if len(data) // batch < window + 1:
-            raise ValueError(f"{len(data)} tokens are too few for {batch} streams of window {window}")
-        self.streams = cut_streams(data, batch)
-        length = self.streams.shape[1]
-        self.window = window
-        self.windows_per_epoch = (length - 1) // window
-        self.position = 0
-        self.new_epoch = True
+    def __init__(self, data: torch.Tensor, batch: int, window: int, carry: bool = True):
+        if data.dim() != 1 or data.is_floating_point() or data.is_complex():
+            raise ValueError(f"data must be a 1-D tensor of integer token ids, got {data.dtype} of shape "
+                             f"{tuple(data.shape)}: encode the text with Vocab.encode")
+        if not isinstance(carry, bool):
+            raise ValueError(f"carry must be True or False, got {carry!r}")
+        if batch < 1 or window < 1 or len(data) // batch < window + 1:
+            raise ValueError(f"{len(data)} tokens cannot make {batch} streams of windows of {window} (each "
+                             "stream needs more than one window): use fewer streams or a shorter window")
+        self.streams, self.window, self.carry = cut_streams(data, batch), window, carry
+        self.windows_per_epoch = (self.streams.shape[1] - 1) // window
+        self.position, self.reset = 0, True
 
     def next(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The next (inputs, targets) pair, each of shape (batch, window)."""
-        if self.position >= self.windows_per_epoch:
-            self.position = 0
-        self.new_epoch = self.position == 0
+        self.position %= self.windows_per_epoch
+        self.reset = self.position == 0 or not self.carry
         start = self.position * self.window
         self.position += 1
         chunk = self.streams[:, start:start + self.window + 1]
@@ -115,23 +106,17 @@ class StreamBatches:
 
 
 @torch.no_grad()
-def sample(
-    model: nn.Module,
-    vocab: Vocab,
-    prompt: str,
-    length: int = 200,
-    temperature: float = 1.0,
-    generator: torch.Generator | None = None,
-) -> str:
+def sample(model: nn.Module, vocab: Vocab, prompt: str, length: int = 200, temperature: float = 1.0,
+           generator: torch.Generator | None = None) -> str:
     """Continue ``prompt`` by ``length`` characters drawn from the model, one at a time.
 
     ``temperature`` divides the scores before the softmax: below 1 is safer, above 1 wilder.
-    ``model(x, state)`` must return ``(logits, state)`` (as :class:`helpers.models.CharModel`).
-    The model is put back in the mode it was in (training or eval), even if sampling is
-    interrupted.
+    ``model(x, state)`` returns ``(logits, state)``; the model is put back in the mode it was in.
     """
     if not prompt:
         raise ValueError("the prompt must contain at least one character")
+    if isinstance(length, bool) or not isinstance(length, int) or length < 0:
+        raise ValueError(f"length must be a whole number of characters, at least 0, got {length!r}")
     if not temperature > 0:
         raise ValueError(f"temperature must be a positive number, got {temperature!r}")
     ids = vocab.encode(prompt)
@@ -140,12 +125,14 @@ def sample(
     model.eval()
     try:
         logits, state = model(ids[None].to(device))
+        if logits.shape[-1] != len(vocab):
+            raise ValueError(f"the model scores {logits.shape[-1]} characters but the vocabulary has {len(vocab)}: "
+                             "load the vocabulary saved with this model's checkpoint")
         out = []
         for _ in range(length):
             probs = torch.softmax(logits[0, -1].float().cpu() / temperature, dim=0)
-            ix = int(torch.multinomial(probs, 1, generator=generator))
-            out.append(ix)
-            logits, state = model(torch.tensor([[ix]], device=device), state)
+            out.append(int(torch.multinomial(probs, 1, generator=generator)))
+            logits, state = model(torch.tensor([[out[-1]]], device=device), state)
     finally:
         model.train(was_training)
     return prompt + vocab.decode(out)

@@ -88,7 +88,7 @@ def server(tmp_path_factory):
         (settings / name).parent.mkdir(parents=True, exist_ok=True)
         (settings / name).write_text(json.dumps(values))
     env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(settings)}
-    log = open(root / "server.log", "w")  # noqa: SIM115 (closed below)
+    log = open(root / "server.log", "w")
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=root, env=env,
                             preexec_fn=_die_with_parent if sys.platform == "linux" else None)
     base = f"http://127.0.0.1:{port}"

@@ -1,11 +1,16 @@
 """helpers.live: quiet in quick mode, a bounded cost in full mode, a final drawing always."""
 
+import io
+import math
 import time
 
+import matplotlib.image
+import numpy as np
 import pytest
 
+import helpers.live
 from helpers.live import LiveLoss
-from helpers.tbptt import History, Validation
+from helpers.tbptt import History
 
 
 class FakeHandle:
@@ -18,7 +23,7 @@ class FakeHandle:
 
 @pytest.fixture
 def shown(monkeypatch):
-    """Capture what LiveLoss displays instead of printing it."""
+    """Pretend to be a notebook and capture what LiveLoss displays instead of showing it."""
     handles: list[FakeHandle] = []
 
     def fake_display(image, display_id):
@@ -27,17 +32,23 @@ def shown(monkeypatch):
         return handles[-1]
 
     monkeypatch.setattr("IPython.display.display", fake_display)
+    monkeypatch.setattr(helpers.live, "_in_notebook", lambda: True)
     return handles
 
 
-def test_quick_mode_and_plain_python_draw_nothing(shown, monkeypatch):
+def test_quick_mode_and_plain_python_draw_nothing(monkeypatch):
     monkeypatch.setenv("COURSE_QUICK", "1")
     live = LiveLoss("quiet")
     live.update([3.0, 2.0], 0.5)
     live.close()
-    assert not live.enabled and shown == [] and live.draws == 0
+    assert not live.enabled and live.draws == 0
     monkeypatch.delenv("COURSE_QUICK")
     assert not LiveLoss("outside a notebook").enabled        # pytest is no kernel
+
+
+def test_asking_for_a_plot_outside_a_notebook_is_refused_before_training():
+    with pytest.raises(ValueError, match="draws only inside a running notebook"):
+        LiveLoss(enabled=True)
 
 
 def test_redraws_are_throttled_and_the_close_draws_the_final_plot(shown):
@@ -47,7 +58,7 @@ def test_redraws_are_throttled_and_the_close_draws_the_final_plot(shown):
     while time.perf_counter() - start < 0.8:
         history.losses.append(1.0 / (1 + len(history.losses)))
         live.track("run")(history, 0.5)
-    history.val.append(Validation(len(history.losses), 0.8, 0.5))
+    history.val.append((len(history.losses), 0.5))
     live.track("run")(history, 1.0)
     live.close()
     elapsed = time.perf_counter() - start
@@ -58,30 +69,24 @@ def test_redraws_are_throttled_and_the_close_draws_the_final_plot(shown):
     assert live.status == "" and live.runs["run"] is history
 
 
-def test_bad_overhead_is_refused():
-    with pytest.raises(ValueError, match="max_overhead"):
-        LiveLoss(max_overhead=0)
+def red_pixels(image) -> int:
+    pixels = matplotlib.image.imread(io.BytesIO(image.data))
+    return int(np.sum((pixels[..., 0] > 0.7) & (pixels[..., 1] < 0.35) & (pixels[..., 2] < 0.35)))
 
 
-def test_train_tbptt_calls_on_step_outside_the_time_budget(monkeypatch):
-    import torch
-
-    import helpers.tbptt
-    from helpers.models import CharModel
-    from helpers.tbptt import train_tbptt
-    from helpers.text import StreamBatches
-
-    clock = [0.0]             # a fake clock that only the callback moves: 100 s per call
-    monkeypatch.setattr(helpers.tbptt.time, "perf_counter", lambda: clock[0])
-    seen = []
-
-    def slow_callback(history, done):
-        seen.append((len(history.losses), done))
-        clock[0] += 100.0
-
-    model = CharModel(5, embed=4, hidden=8)
-    data = torch.randint(0, 5, (2000,))
-    history = train_tbptt(model, StreamBatches(data, 4, 8), torch.optim.Adam(model.parameters()), lr=1e-3,
-                          steps=5, on_step=slow_callback, progress=False)
-    assert seen == [(1, 0.2), (2, 0.4), (3, 0.6), (4, 0.8), (5, 1.0)]
-    assert history.seconds == 0.0, "the callbacks took 500 s, none of it counted as training time"
+def test_a_loss_that_stops_being_finite_is_marked_and_named(shown, monkeypatch):
+    titles = []
+    monkeypatch.setattr("matplotlib.axes.Axes.set_title", lambda ax, text, *a, **k: titles.append(text))
+    live = LiveLoss("Run", enabled=True)
+    live.update([2.0 - 0.01 * i for i in range(60)] + [math.nan] * 30, 1.0)
+    live.close()
+    assert "training: loss not finite from step 60" in titles[-1]
+    healthy = LiveLoss("Run", enabled=True)
+    healthy.update([2.0 - 0.01 * i for i in range(90)], 1.0)
+    healthy.close()
+    assert "not finite" not in titles[-1]
+    assert red_pixels(shown[0].images[-1]) > 10 * max(1, red_pixels(shown[1].images[-1])), "a red line marks it"
+    blank = LiveLoss("all NaN", enabled=True)
+    blank.update([math.nan] * 5, 1.0)
+    blank.close()
+    assert "training: loss not finite from step 0" in titles[-1]

@@ -109,28 +109,17 @@ def test_deterministic_under_a_seed():
     assert run() == run()
 
 
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [
-        ({"start": 1.0, "end": 0.1}, "smaller than end"),
-        ({"start": 0.1, "end": 0.1}, "smaller than end"),
-        ({"start": -1.0, "end": 1.0}, "start must be a positive"),
-        ({"start": 0.0, "end": 1.0}, "start must be a positive"),
-        ({"end": math.nan}, "end must be a positive"),
-        ({"steps": 1}, "at least 2"),
-        ({"smoothing": 1.0}, "smoothing"),
-        ({"stop_factor": 1.0}, "stop_factor"),
-    ],
-)
-def test_bad_arguments_are_explained(kwargs, message):
-    model = nn.Linear(1, 1)
-    with pytest.raises(ValueError, match=message):
-        lr_sweep(lambda lr: 1.0, model, **kwargs)
+@pytest.mark.parametrize("kwargs", [{"start": 1.0, "end": 0.1}, {"start": 0.1, "end": 0.1}, {"start": -1.0},
+                                    {"start": 0.0}, {"end": math.nan}, {"steps": 1}, {"smoothing": 1.0},
+                                    {"stop_factor": 1.0}, {"stop_factor": math.nan}])
+def test_bad_arguments_are_explained(kwargs):
+    with pytest.raises(ValueError, match="lr_sweep needs 0 < start < end, steps >= 2"):
+        lr_sweep(lambda lr: 1.0, nn.Linear(1, 1), **kwargs)
 
 
 def test_a_step_that_returns_nan_from_the_start_is_explained():
     model = nn.Linear(1, 1)
-    with pytest.raises(ValueError, match="first step.*returned a loss of nan.*check that one training step"):
+    with pytest.raises(ValueError, match="first step.*gave a loss of nan.*check that one training step"):
         lr_sweep(lambda lr: math.nan, model, steps=10)
 
 
@@ -141,36 +130,17 @@ def test_a_nan_later_is_a_divergence_not_an_error():
     assert sweep.stopped_early and sweep.losses == [1.0, 0.9, 0.8]
 
 
-def test_gradients_are_left_as_they_were_before_the_sweep():
-    model, opt, step, loss_fn, _ = regression()
-    lr_sweep(step, model, opt, start=1e-4, end=10, steps=30)
-    assert model.weight.grad is None, "no gradient before, none after"
-    loss_fn().backward()
-    before = model.weight.grad.clone()
-    lr_sweep(step, model, opt, start=1e-4, end=10, steps=30)
-    assert torch.equal(model.weight.grad, before), "the sweep's last gradient must not leak into training"
-
-
 def test_a_sweep_whose_lowest_point_is_at_its_start_gives_no_suggestion_below_it():
     model = nn.Linear(1, 1)
     losses = iter([1.0, math.nan])
     one_point = lr_sweep(lambda lr: next(losses), model, start=1e-3, end=1.0, steps=10)
     assert one_point.lrs == [1e-3]
-    with pytest.raises(ValueError, match=r"only 1 finite point.*start=1e-05"):
+    with pytest.raises(ValueError, match=r"lowest at lr=0.001, too close to the sweep's start.*start=1e-05"):
         one_point.suggestion()
     rising = lr_sweep(lambda lr: 1.0 + lr, model, start=1e-2, end=1.0, steps=10, smoothing=0.0)
-    with pytest.raises(ValueError, match=r"never tried.*start=0.0001.*plot\(mark=False\)"):
+    with pytest.raises(ValueError, match=r"too close to the sweep's start \(0.01\).*start=0.0001"):
         rising.suggestion()
-
-
-def test_negative_losses_sweep_until_they_rise():
-    model = nn.Linear(1, 1)
-    values = [-1.0 - 0.1 * i for i in range(8)] + [-1.5, 2.0, 5.0, 9.0]
-    losses = iter(values)
-    sweep = lr_sweep(lambda lr: next(losses), model, steps=len(values), smoothing=0.0)
-    assert len(sweep.losses) == 11 and sweep.stopped_early, "stops once it rises 3x the lowest's size above it"
-    zeros = iter([0.0, 0.0, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05])
-    assert len(lr_sweep(lambda lr: next(zeros), model, steps=8, smoothing=0.0).losses) == 8
+    assert rising.suggestion(backoff=1) == 0.01
 
 
 @pytest.mark.parametrize("backoff", [math.nan, math.inf, 0.5, -3])
@@ -179,9 +149,3 @@ def test_bad_backoff_is_explained(backoff):
     sweep = lr_sweep(step, model, opt, start=1e-4, end=10, steps=60)
     with pytest.raises(ValueError, match="backoff"):
         sweep.suggestion(backoff)
-
-
-@pytest.mark.parametrize("stop_factor", [math.nan, -1.0, "4"])
-def test_bad_stop_factor_is_explained(stop_factor):
-    with pytest.raises(ValueError, match="stop_factor"):
-        lr_sweep(lambda lr: 1.0, nn.Linear(1, 1), stop_factor=stop_factor)
