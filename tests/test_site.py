@@ -65,7 +65,7 @@ def site(tmp_path_factory):
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format, *args):  # noqa: A002 (the base class's name)
+    def log_message(self, format, *args):
         pass
 
 
@@ -181,33 +181,3 @@ def _move_the_slider(page, name: str) -> None:
 def _digest(image) -> str:
     image.wait_for()
     return image.evaluate(DIGEST_JS)
-
-
-def test_links_between_lessons_become_links_between_pages():
-    from tools.build_site import _lesson_links
-
-    body = '<a href="02_learning_rates.ipynb#9-·-Your-turn">x</a> <a href="../notebooks/07_shakespeare.ipynb">y</a>'
-    expected = '<a href="02_learning_rates.html#9-·-Your-turn">x</a> <a href="07_shakespeare.html">y</a>'
-    assert _lesson_links(body) == expected
-
-
-def test_a_damaged_download_is_refused(tmp_path):
-    from tools.build_site import VENDORED, SiteError, fetch_vendored
-
-    package = VENDORED[1]
-    (tmp_path / package.filename).write_bytes(b"not require.js")
-    with pytest.raises(SiteError, match=r"has SHA-256 \w+, not the pinned \w+ of requirejs 2.3.8.*Delete it"):
-        fetch_vendored(package, tmp_path)
-
-
-def test_a_failed_download_says_where_to_put_the_file(tmp_path, monkeypatch):
-    from tools import build_site
-
-    def offline(*args, **kwargs):
-        raise OSError("network is unreachable")
-
-    monkeypatch.setattr(build_site.urllib.request, "urlopen", offline)
-    with pytest.raises(build_site.SiteError, match=r"could not download requirejs 2.3.8 from https://registry"
-                                                   r".*unreachable.*Save that file as .*requirejs-2.3.8.tgz"):
-        build_site.fetch_vendored(build_site.VENDORED[1], tmp_path)
-    assert not any(tmp_path.iterdir()), "no partial file is left behind"

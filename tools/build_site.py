@@ -13,153 +13,47 @@ code, outputs and plots, the saved state of its widgets (the learning-rate slide
 1 to 3 switch between the runs saved at each notch), a table of contents from its headings,
 and links to the previous and next lesson; ``NN_name.ipynb`` links become ``NN_name.html``.
 ``index.html`` lists the lessons with their questions, taken from each notebook's first cell.
-The notebooks are not run: the pages show the outputs they were committed with.
+The notebooks are not run: the pages show the outputs they were committed with, and a
+notebook holding an error output is refused (``tools/site_notebooks.py``).
 
 No page loads anything from another site. The scripts the pages need (require.js, the
 widgets' HTML manager, MathJax for lesson 4's formulas) come from the npm registry once,
-pinned by version and SHA-256, cached in ``build/vendor/`` and copied into ``_site/assets/``.
-Offline, put the tarballs (names below) in that folder by hand.
+pinned by version and SHA-256, cached in ``build/vendor/`` and copied into ``_site/assets/``
+(``tools/vendor.py``). The site is built beside ``--out`` and swapped in when complete; a
+folder this builder did not make, or one holding files it did not write, is refused
+(``tools/site_output.py``).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import html
 import re
 import shutil
 import sys
-import tarfile
 import time
-import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 import mistune
-import nbformat
 from nbconvert import HTMLExporter
+
+from tools.site_notebooks import Lesson, read_lesson
+from tools.site_output import building, check_out
+from tools.vendor import CACHE, SiteError, install_assets
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 OUT = ROOT / "_site"
-CACHE = ROOT / "build" / "vendor"
 TEMPLATES = Path(__file__).resolve().parent / "site_templates"
 COURSE = "Counting to Shakespeare"
-
-
-@dataclass(frozen=True)
-class Vendored:
-    """An npm tarball, pinned, and the files the site takes from it (globs under ``package/``)."""
-
-    name: str
-    version: str
-    sha256: str
-    files: tuple[str, ...]
-    dest: str  # folder under assets/
-
-    @property
-    def url(self) -> str:
-        return f"https://registry.npmjs.org/{self.name}/-/{self.name.split('/')[-1]}-{self.version}.tgz"
-
-    @property
-    def filename(self) -> str:
-        return f"{self.name.replace('@', '').replace('/', '-')}-{self.version}.tgz"
-
-
-# @jupyter-widgets/html-manager 1.0.15 renders the models of ipywidgets 8.1.9 (controls 2.0.0, base 2.0.0)
-VENDORED = (
-    Vendored("@jupyter-widgets/html-manager", "1.0.15",
-             "2b9d65cb7913e1c7d671757a10008b32c9c2448d4429513371e55c07d6107638",
-             ("dist/embed-amd.js", "dist/*.woff2", "dist/*.woff", "dist/*.ttf", "dist/*.eot"), "html-manager"),
-    Vendored("requirejs", "2.3.8", "777158e89275e16bd51aec3ef714fbcb5dc45789e7078659933bc814916d7dec",
-             ("require.js",), "requirejs"),
-    Vendored("mathjax", "3.2.2", "1b9c0a1c44df864e915690558e72adb9cc5203360daefd385084ced3b6c64c09",
-             ("es5/tex-chtml-full.js", "es5/output/chtml/fonts/woff-v2/*.woff"), "mathjax"),
-)
-REQUIRE_JS = "assets/requirejs/require.js"
-WIDGETS_JS = "assets/html-manager/embed-amd.js"
-MATHJAX_JS = "assets/mathjax/tex-chtml-full.js"
-
-
-class SiteError(RuntimeError):
-    """The site cannot be built (a download failed, a checksum differs, a notebook is missing)."""
-
-
-@dataclass(frozen=True)
-class Lesson:
-    path: Path
-    number: int
-    title: str      # "Can a neural network learn to count to 3?"
-    question: str   # the "**The question:** ..." sentence(s), as Markdown
-
-    @property
-    def page(self) -> str:
-        return self.path.stem + ".html"
-
-
-def fetch_vendored(package: Vendored, cache: Path = CACHE) -> Path:
-    """The package's tarball from the cache, downloaded and verified first if it is not there."""
-    cache.mkdir(parents=True, exist_ok=True)
-    target = cache / package.filename
-    if not target.exists():
-        print(f"downloading {package.name} {package.version} from the npm registry", file=sys.stderr)
-        tmp = target.with_suffix(".part")
-        try:
-            with urllib.request.urlopen(package.url, timeout=60) as response, open(tmp, "wb") as out:
-                shutil.copyfileobj(response, out)
-        except OSError as err:
-            tmp.unlink(missing_ok=True)
-            raise SiteError(f"could not download {package.name} {package.version} from {package.url}: {err}. "
-                            f"Offline? Save that file as {target} and build again.") from err
-        digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
-        if digest != package.sha256:
-            tmp.unlink()
-            raise SiteError(f"the download from {package.url} has SHA-256 {digest}, not the pinned "
-                            f"{package.sha256} of {package.name} {package.version}; nothing was kept.")
-        tmp.replace(target)
-    digest = hashlib.sha256(target.read_bytes()).hexdigest()
-    if digest != package.sha256:
-        raise SiteError(f"{target} has SHA-256 {digest}, not the pinned {package.sha256} of {package.name} "
-                        f"{package.version}: the file is damaged or not that release. Delete it and build again.")
-    return target
-
-
-def install_assets(site: Path, cache: Path = CACHE) -> None:
-    """Copy the pinned scripts (and their fonts) into ``site/assets/``, and the site's CSS."""
-    assets = site / "assets"
-    for package in VENDORED:
-        tarball = fetch_vendored(package, cache)
-        dest = assets / package.dest
-        with tarfile.open(tarball) as tar:
-            for member in tar.getmembers():
-                inner = member.name.removeprefix("package/")
-                if not member.isfile() or not any(Path(inner).match(pattern) for pattern in package.files):
-                    continue
-                # keep the layout below the first pattern's folder (MathJax finds its fonts relative to itself)
-                base = package.files[0].rsplit("/", 1)[0] + "/" if "/" in package.files[0] else ""
-                relative = inner.removeprefix(base)
-                (dest / relative).parent.mkdir(parents=True, exist_ok=True)
-                (dest / relative).write_bytes(tar.extractfile(member).read())
-    shutil.copy(TEMPLATES / "site.css", assets / "site.css")
-
-
-def read_lesson(path: Path) -> Lesson:
-    """Number, title and question from the first cell: '# Lesson 1 · Title' and '**The question:** ...'."""
-    first = nbformat.read(path, as_version=4).cells[0].source
-    heading = re.match(r"#\s*Lesson\s+(\d+)\s*·\s*(.+)", first)
-    if heading is None:
-        raise SiteError(f"{path.name}: the first cell should start with '# Lesson N · title'")
-    question = re.search(r"\*\*The\s+question:\*\*\s*(.+?)(?:\n\s*\n|$)", first, re.S)
-    return Lesson(path, int(heading.group(1)), heading.group(2).strip(),
-                  " ".join(question.group(1).split()) if question else "")
 
 
 def _exporter() -> HTMLExporter:
     exporter = HTMLExporter(template_name="lab", extra_template_paths=[str(TEMPLATES)])
     exporter.template_file = "lesson.html.j2"
-    exporter.require_js_url = REQUIRE_JS
-    exporter.widget_renderer_url = WIDGETS_JS
-    exporter.mathjax_url = MATHJAX_JS
+    exporter.require_js_url = "assets/requirejs/require.js"
+    exporter.widget_renderer_url = "assets/html-manager/embed-amd.js"
+    exporter.mathjax_url = "assets/mathjax/tex-chtml-full.js"
     exporter.exclude_input_prompt = exporter.exclude_output_prompt = True
     return exporter
 
@@ -194,7 +88,7 @@ def _pager(lessons: list[Lesson], i: int) -> str:
 def build_lesson(lessons: list[Lesson], i: int, site: Path, exporter: HTMLExporter | None = None) -> Path:
     """Write one lesson's page; returns its path."""
     lesson = lessons[i]
-    nb = nbformat.read(lesson.path, as_version=4)
+    nb = lesson.nb
     math = any(c.cell_type == "markdown" and "$" in c.source for c in nb.cells)
     nav = "".join(f'<li{" class=here" if j == i else ""}><a href="{other.page}">{other.number} · '
                   f'{html.escape(other.title)}</a></li>' for j, other in enumerate(lessons))
@@ -245,37 +139,38 @@ notebooks (see the course's README).</p>
 
 def build(out: Path = OUT, notebooks: Path = NOTEBOOKS, only: list[str] | None = None,
           cache: Path = CACHE) -> list[Path]:
-    """Build the site into ``out`` (a previous build there is replaced; a folder holding anything
-    else is refused); ``only`` picks lessons by number prefix ("01").
+    """Build the site into ``out`` (built beside it and swapped in when complete; a folder this
+    builder did not make, or one holding files it did not write, is refused, see
+    ``tools/site_output.py``); ``only`` picks lessons by number prefix ("01").
 
     Returns the pages written, index first.
     """
+    check_out(out)
     paths = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
     if not paths:
-        raise SiteError(f"no lesson notebooks (NN_name.ipynb) in {notebooks}")
+        raise SiteError(f"no lesson notebooks (NN_name.ipynb) in {notebooks}: give --notebooks the folder "
+                        "that holds them.")
     lessons = [read_lesson(path) for path in paths]
-    if out.exists() and any(out.iterdir()):
-        if not ((out / "index.html").is_file() and (out / "assets").is_dir()):
-            raise SiteError(f"{out} holds other files, not a site built here: choose another --out")
-        shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
-    install_assets(out, cache)
-    pages = [build_index(lessons, out)]
-    exporter = _exporter()
-    for i, lesson in enumerate(lessons):
-        if only is None or any(lesson.path.name.startswith(prefix) for prefix in only):
-            pages.append(build_lesson(lessons, i, out, exporter))
-    return pages
+    with building(out) as site:
+        install_assets(site, cache)
+        shutil.copy(TEMPLATES / "site.css", site / "assets" / "site.css")
+        pages = [build_index(lessons, site)]
+        exporter = _exporter()
+        for i, lesson in enumerate(lessons):
+            if only is None or any(lesson.path.name.startswith(prefix) for prefix in only):
+                pages.append(build_lesson(lessons, i, site, exporter))
+    return [out / page.relative_to(site) for page in pages]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=OUT, help=f"output folder (default: {OUT.name}/)")
+    parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS, help="the lessons' folder (default: notebooks/)")
     parser.add_argument("--only", nargs="+", metavar="NN", help="only these lessons, by number: 01 03")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     try:
-        pages = build(args.out, only=args.only)
+        pages = build(args.out, args.notebooks, only=args.only)
     except SiteError as err:
         print(f"build_site: {err}", file=sys.stderr)
         return 1
