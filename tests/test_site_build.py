@@ -141,6 +141,9 @@ def test_links_between_lessons_become_links_between_pages():
     body = '<a href="02_learning_rates.ipynb#9-·-Your-turn">x</a> <a href="../notebooks/07_shakespeare.ipynb">y</a>'
     expected = '<a href="02_learning_rates.html#9-·-Your-turn">x</a> <a href="07_shakespeare.html">y</a>'
     assert _lesson_links(body) == expected
+    assert _lesson_links(body, "../").count('href="../') == 2, "from the slides, one folder up"
+    download = '<a download="" href="notebooks/01_count_to_3.ipynb">'
+    assert _lesson_links(download) == download, "a notebook to download stays a notebook"
 
 
 def test_a_damaged_download_is_refused(tmp_path):

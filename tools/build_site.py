@@ -8,25 +8,27 @@ Usage, from the project root::
 
 Then open ``_site/index.html``, or serve it: ``python -m http.server -d _site``.
 
-Each lesson becomes one page (nbconvert's HTMLExporter, JupyterLab's look) with its prose,
-code, outputs and plots, the saved state of its widgets (the learning-rate sliders of lessons
-1 to 3 switch between the runs saved at each notch), a table of contents from its headings,
-and links to the previous and next lesson; ``NN_name.ipynb`` links become ``NN_name.html``.
-``index.html`` lists the lessons with their questions, taken from each notebook's first cell.
-The notebooks are not run: the pages show the outputs they were committed with, and a
-notebook holding an error output is refused (``tools/site_notebooks.py``).
+Each lesson becomes one page (nbconvert's HTMLExporter, JupyterLab's look, its dark theme when
+the reader's system asks for one) with its prose, code, outputs and plots (each with alt text
+from the notebook, see ``tools/figures.py``), the saved state of its widgets (the learning-rate
+sliders of lessons 1 to 3 switch between the runs saved at each notch), a table of contents from
+its headings, links to the previous and next lesson, to its slides and to its notebook to
+download, as run and as the students' copy; ``NN_name.ipynb`` links become ``NN_name.html``.
+Each lesson is also a reveal.js deck, ``slides/NN_name.html`` (``tools/slides.py``), with the
+same working sliders. ``index.html`` lists the lessons with their questions, taken from each
+notebook's first cell. The notebooks are not run: the pages show the outputs they were
+committed with, and a notebook holding an error output is refused.
 
-No page loads anything from another site. The scripts the pages need (require.js, the
-widgets' HTML manager, MathJax for lesson 4's formulas) come from the npm registry once,
-pinned by version and SHA-256, cached in ``build/vendor/`` and copied into ``_site/assets/``
-(``tools/vendor.py``). The site is built beside ``--out`` and swapped in when complete; a
-folder this builder did not make, or one holding files it did not write, is refused
+No page loads anything from another site: the scripts come from npm tarballs pinned by SHA-256
+(``tools/vendor.py``). The site is built beside ``--out`` and swapped in when complete; a folder
+this builder did not make, or one holding files it did not write, is refused
 (``tools/site_output.py``).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import html
 import re
 import shutil
@@ -36,9 +38,12 @@ from pathlib import Path
 
 import mistune
 from nbconvert import HTMLExporter
+from nbconvert.filters import clean_html
 
-from tools.site_notebooks import Lesson, read_lesson
+from tools.figures import add_alt_text
+from tools.site_notebooks import Lesson, for_display, read_lesson, write_downloads
 from tools.site_output import building, check_out
+from tools.slides import slides_exporter, slideshow
 from tools.vendor import CACHE, SiteError, install_assets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +51,8 @@ NOTEBOOKS = ROOT / "notebooks"
 OUT = ROOT / "_site"
 TEMPLATES = Path(__file__).resolve().parent / "site_templates"
 COURSE = "Counting to Shakespeare"
+# the page and the slides highlight and clean the same code cells: clean each once (most of the build's time)
+CLEAN_HTML = functools.lru_cache(maxsize=4096)(clean_html)
 
 
 def _exporter() -> HTMLExporter:
@@ -58,9 +65,15 @@ def _exporter() -> HTMLExporter:
     return exporter
 
 
-def _lesson_links(body: str) -> str:
-    """``01_count_to_3.ipynb`` (with or without a folder or an #anchor) -> ``01_count_to_3.html``."""
-    return re.sub(r'href="(?:[^"#]*/)?(\d\d_\w+)\.ipynb(#[^"]*)?"', r'href="\1.html\2"', body)
+def _lesson_links(body: str, up: str = "") -> str:
+    """``01_count_to_3.ipynb`` (with or without a folder or an #anchor) -> ``01_count_to_3.html``
+    (``up``: the way from the page to the site's top, "../" for the slides); downloads stay."""
+    def link(tag: re.Match) -> str:
+        if re.search(r"\sdownload\b", tag.group(0)):
+            return tag.group(0)
+        return re.sub(r'href="(?:[^"#]*/)?(\d\d_\w+)\.ipynb(#[^"]*)?"', rf'href="{up}\1.html\2"', tag.group(0))
+
+    return re.sub(r"<a\s[^>]*>", link, body)
 
 
 def _toc(body: str) -> str:
@@ -73,7 +86,7 @@ def _toc(body: str) -> str:
     return '<ul class="toc">' + "".join(items) + "</ul>"
 
 
-def _pager(lessons: list[Lesson], i: int) -> str:
+def _pager(lessons: list[Lesson], i: int, label: str) -> str:
     links = []
     if i > 0:
         p = lessons[i - 1]
@@ -82,68 +95,69 @@ def _pager(lessons: list[Lesson], i: int) -> str:
     if i + 1 < len(lessons):
         n = lessons[i + 1]
         links.append(f'<a rel="next" href="{n.page}">Lesson {n.number} · {html.escape(n.title)} →</a>')
-    return '<nav class="pager" aria-label="lessons">' + "".join(links) + "</nav>"
+    return f'<nav class="pager" aria-label="{label}">' + "".join(links) + "</nav>"
 
 
-def build_lesson(lessons: list[Lesson], i: int, site: Path, exporter: HTMLExporter | None = None) -> Path:
-    """Write one lesson's page; returns its path."""
-    lesson = lessons[i]
-    nb = lesson.nb
+def _downloads(lesson: Lesson) -> str:
+    """The sidebar's links to the lesson's slides and its two notebooks."""
+    return (f'<li><a class="site-slides-link" href="{lesson.slides}">Slides, to present this lesson</a></li>'
+            f'<li><a class="site-notebook" href="{lesson.notebook}" download>Notebook, as run (.ipynb)</a></li>'
+            f'<li><a class="site-student" href="{lesson.student_notebook}" download>Student notebook: outputs '
+            "cleared, solutions removed (.ipynb)</a></li>")
+
+
+def build_lesson(lessons: list[Lesson], i: int, site: Path, exporters: tuple) -> list[Path]:
+    """Write one lesson's page, its slides and its notebooks; returns the page and the slides."""
+    lesson, (page_exporter, deck_exporter) = lessons[i], exporters
+    nb = for_display(lesson.nb)
+    add_alt_text(nb)
+    name = f"Lesson {lesson.number} · {lesson.title}"
     math = any(c.cell_type == "markdown" and "$" in c.source for c in nb.cells)
     nav = "".join(f'<li{" class=here" if j == i else ""}><a href="{other.page}">{other.number} · '
                   f'{html.escape(other.title)}</a></li>' for j, other in enumerate(lessons))
-    resources = {"metadata": {"name": f"Lesson {lesson.number} · {lesson.title} · {COURSE}"},
-                 "site": {"math": math, "course": COURSE, "lessons": nav, "pager": _pager(lessons, i)}}
-    body, _ = (exporter or _exporter()).from_notebook_node(nb, resources=resources)
+    site_info = {"math": math, "course": COURSE, "lessons": nav, "downloads": _downloads(lesson),
+                 "pager": _pager(lessons, i, "lessons"), "pager_end": _pager(lessons, i, "lessons, at the end"),
+                 "page": lesson.page, "page_title": html.escape(f"{name}: the page")}
+    body, _ = page_exporter.from_notebook_node(nb, resources={"metadata": {"name": f"{name} · {COURSE}"},
+                                                              "site": site_info})
     body = _lesson_links(body).replace("<!--site-toc-->", _toc(body), 1)
-    target = site / lesson.page
-    target.write_text(body, encoding="utf-8")
-    return target
+    page, deck = site / lesson.page, site / lesson.slides
+    page.write_text(body, encoding="utf-8")
+    slides, _ = deck_exporter.from_notebook_node(slideshow(nb), resources={"metadata": {"name": name},
+                                                                           "site": site_info})
+    deck.parent.mkdir(exist_ok=True)
+    deck.write_text(_lesson_links(slides, "../"), encoding="utf-8")
+    write_downloads(lesson, site)
+    return [page, deck]
 
 
 def build_index(lessons: list[Lesson], site: Path) -> Path:
     rows = "".join(
         f'<tr><td>{lesson.number}</td><td><a href="{lesson.page}">{html.escape(lesson.title)}</a></td>'
-        f"<td>{mistune.html(lesson.question).strip().removeprefix('<p>').removesuffix('</p>')}</td></tr>"
+        f"<td>{mistune.html(lesson.question).strip().removeprefix('<p>').removesuffix('</p>')}</td>"
+        f'<td><a class="site-slides-link" href="{lesson.slides}" aria-label="slides of lesson {lesson.number}">'
+        "slides</a></td></tr>"
         for lesson in lessons)
-    page = f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<title>{COURSE}</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="assets/site.css">
-</head>
-<body class="site-index">
-<main>
-<h1>{COURSE}</h1>
-<p>A hands-on course on recurrent neural networks and learning rates, in Python and PyTorch:
-from a network of 51 weights that learns to count <code>1 2 3 1 2 3</code> to one that writes
-something like Shakespeare, all on a laptop CPU.</p>
-<p>These pages show each lesson as it ran: prose, code, outputs and plots. The learning-rate
-sliders of lessons 1 to 3 move between runs saved at each notch; to train for yourself, run the
-notebooks (see the course's README).</p>
-<table class="lessons">
-<thead><tr><th>#</th><th>lesson</th><th>the question</th></tr></thead>
-<tbody>{rows}</tbody>
-</table>
-</main>
-</body>
-</html>
-"""
     target = site / "index.html"
-    target.write_text(page, encoding="utf-8")
+    template = (TEMPLATES / "index.html").read_text(encoding="utf-8")
+    target.write_text(template.format(course=COURSE, rows=rows), encoding="utf-8")
     return target
+
+
+def _site_files(site: Path, exporter: HTMLExporter) -> None:
+    """The site's own stylesheet and script, and JupyterLab's dark theme from nbconvert's lab template."""
+    for name in ("site.css", "site.js"):
+        shutil.copy(TEMPLATES / name, site / "assets" / name)
+    dark = next(Path(p) / "static" / "theme-dark.css" for p in exporter.template_paths
+                if (Path(p) / "static" / "theme-dark.css").is_file())
+    shutil.copy(dark, site / "assets" / "theme-dark.css")
 
 
 def build(out: Path = OUT, notebooks: Path = NOTEBOOKS, only: list[str] | None = None,
           cache: Path = CACHE) -> list[Path]:
-    """Build the site into ``out`` (built beside it and swapped in when complete; a folder this
-    builder did not make, or one holding files it did not write, is refused, see
-    ``tools/site_output.py``); ``only`` picks lessons by number prefix ("01").
+    """Build the site into ``out`` (see the module's text); ``only`` picks lessons by number prefix ("01").
 
-    Returns the pages written, index first.
+    Returns the pages written, index first, each lesson's page followed by its slides.
     """
     check_out(out)
     paths = sorted(notebooks.glob("[0-9][0-9]_*.ipynb"))
@@ -153,12 +167,14 @@ def build(out: Path = OUT, notebooks: Path = NOTEBOOKS, only: list[str] | None =
     lessons = [read_lesson(path) for path in paths]
     with building(out) as site:
         install_assets(site, cache)
-        shutil.copy(TEMPLATES / "site.css", site / "assets" / "site.css")
+        exporters = (_exporter(), slides_exporter(str(TEMPLATES), "../assets"))
+        for exporter in exporters:
+            exporter.register_filter("clean_html", CLEAN_HTML)
+        _site_files(site, exporters[0])
         pages = [build_index(lessons, site)]
-        exporter = _exporter()
         for i, lesson in enumerate(lessons):
             if only is None or any(lesson.path.name.startswith(prefix) for prefix in only):
-                pages.append(build_lesson(lessons, i, site, exporter))
+                pages += build_lesson(lessons, i, site, exporters)
     return [out / page.relative_to(site) for page in pages]
 
 

@@ -1,12 +1,15 @@
-"""The lesson notebooks as the site builder reads them.
+"""The lesson notebooks as the site builder reads them, and the copies it offers for download.
 
 A notebook is refused, by name, if it is not a notebook (not JSON, not nbformat 4), if its first
 cell does not open with ``# Lesson N · title``, or if any cell holds an error output: the site
-shows outputs as committed, and a traceback on a lesson page is a broken lesson.
+shows outputs as committed, and a traceback on a lesson page is a broken lesson. The pages show
+a copy without nbgrader's solution markers (:func:`for_display`); the downloads are the notebook
+as committed and the students' copy from ``tools/student_version.py``.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass, field
@@ -14,6 +17,7 @@ from pathlib import Path
 
 import nbformat
 
+from tools.student_version import BEGIN, END, SOLUTION_TAG, MarkupError, is_solution, student_notebook
 from tools.vendor import SiteError
 
 
@@ -28,6 +32,18 @@ class Lesson:
     @property
     def page(self) -> str:
         return self.path.stem + ".html"
+
+    @property
+    def slides(self) -> str:
+        return f"slides/{self.path.stem}.html"
+
+    @property
+    def notebook(self) -> str:
+        return f"notebooks/{self.path.name}"
+
+    @property
+    def student_notebook(self) -> str:
+        return f"notebooks/{self.path.stem}-student.ipynb"
 
 
 def read_notebook(path: Path) -> nbformat.NotebookNode:
@@ -67,3 +83,26 @@ def read_lesson(path: Path) -> Lesson:
     question = re.search(r"\*\*The\s+question:\*\*\s*(.+?)(?:\n\s*\n|$)", first, re.S)
     return Lesson(path, int(heading.group(1)), heading.group(2).strip(),
                   " ".join(question.group(1).split()) if question else "", nb)
+
+
+def for_display(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy for the page and the slides: nbgrader's solution markers (the lines that hold
+    ``BEGIN SOLUTION`` / ``END SOLUTION``) taken out, and its solution cells tagged "solution",
+    which the page's script folds under "Solution" and the slides show as fragments."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        cell.source = re.sub(rf"^.*(?:{BEGIN}|{END}).*(?:\n|$)", "", cell.source, flags=re.M)
+        if is_solution(cell) and SOLUTION_TAG not in cell.metadata.get("tags", []):
+            cell.metadata["tags"] = [*cell.metadata.get("tags", []), SOLUTION_TAG]
+    return nb
+
+
+def write_downloads(lesson: Lesson, site: Path) -> None:
+    """The lesson's notebook as committed, and the students' copy (solutions stubbed, outputs cleared)."""
+    (site / lesson.notebook).parent.mkdir(parents=True, exist_ok=True)
+    (site / lesson.notebook).write_bytes(lesson.path.read_bytes())
+    try:
+        student = student_notebook(lesson.nb, name=lesson.path.name)
+    except MarkupError as err:
+        raise SiteError(f"{err}; fix the solution markers and build again.") from None
+    nbformat.write(student, site / lesson.student_notebook)

@@ -1,4 +1,4 @@
-"""The scripts the course site serves: npm tarballs pinned by SHA-256.
+"""The scripts the course site serves, and the one its tests inject: npm tarballs pinned by SHA-256.
 
 Each comes from the npm registry once, is checked against its pinned SHA-256, and is kept in
 ``build/vendor/``; the site copies the files it needs into ``assets/``. Offline, put the
@@ -55,7 +55,14 @@ VENDORED = (
     # MathJax finds its fonts relative to itself: the layout below es5/ is kept
     Vendored("mathjax", "3.2.2", "1b9c0a1c44df864e915690558e72adb9cc5203360daefd385084ced3b6c64c09",
              ("es5/tex-chtml-full.js", "es5/output/chtml/fonts/woff-v2/*.woff"), "mathjax", "es5/"),
+    # the slides: reveal.js with its white theme (fonts served from beside it) and the speaker-notes view
+    Vendored("reveal.js", "5.2.1", "359b575dd51bbda32f89b2fd4c7dc46ad7389a805572158916c29252f7a27333",
+             ("dist/reveal.js", "dist/reveal.css", "dist/theme/white.css", "dist/theme/fonts/source-sans-pro/*.css",
+              "dist/theme/fonts/source-sans-pro/*.woff", "plugin/notes/notes.js"), "reveal"),
 )
+# the accessibility checker the site's tests run in each page; not part of the site
+AXE = Vendored("axe-core", "4.14.1", "e6b0ce02b84d892e2e33e403485e7f3d6c29e2be6df65daf44d89ba564139745",
+               ("axe.min.js",), "axe")
 
 
 def fetch_vendored(package: Vendored, cache: Path = CACHE) -> Path:
@@ -102,7 +109,7 @@ def _unpack(package: Vendored, tarball: Path) -> dict[str, bytes]:  # tarball: v
 
 
 def install_assets(site: Path, cache: Path = CACHE) -> None:
-    """Copy the pinned scripts (and their fonts) into ``site/assets/``."""
+    """Copy the pinned scripts (and their fonts and styles) into ``site/assets/``."""
     for package in VENDORED:
         for relative, content in vendored_files(package, cache).items():
             target = site / "assets" / package.dest / relative
