@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from helpers.lesson import seed_everything, start_lesson
 from helpers.models import CharModel, detach_state
-from helpers.tbptt import evaluate, train_tbptt
+from helpers.tbptt import evaluate, evaluate_windows, train_tbptt
 from helpers.text import StreamBatches, Vocab, load_shakespeare
 
 # The recipe (see the performance log for how it was chosen).
@@ -66,7 +66,7 @@ def budget_run(seconds: float, recipe: dict = RECIPE) -> dict:
     history = train_tbptt(net, batches, torch.optim.Adam(net.parameters()), lr=recipe["lr"], steps=steps,
                           clip=recipe["clip"])
     return {"seconds": history.seconds, "steps": steps, "chars_per_second": history.chars / history.seconds,
-            "val_loss": evaluate(net, val)}
+            "val_loss": evaluate(net, val), "val_loss_windows": evaluate_windows(net, val)}
 
 
 def naive_chars_per_second(chars: int = 400) -> float:
@@ -98,19 +98,20 @@ def run(quick: bool = False, budgets: tuple[float, ...] | None = None) -> dict:
 def report(result: dict) -> str:
     recipe = ", ".join(f"{k} {v}" for k, v in result.get("recipe", RECIPE).items())
     lines = [f"recipe: {recipe}", "",
-             "| training time | steps | characters/s | validation loss (nats/char) | bits/char |",
-             "| --- | --- | --- | --- | --- |"]
+             "| training time | steps | characters/s | validation, state carried (nats/char) | bits/char "
+             "| validation, nanoGPT's protocol (nats/char) |",
+             "| --- | --- | --- | --- | --- | --- |"]
     runs = result["runs"]
     for r in runs:
         lines.append(f"| {r['seconds'] / 60:g} min | {r['steps']:,} | {r['chars_per_second']:,.0f} | "
-                     f"{r['val_loss']:.3f} | {r['val_loss'] / LN2:.3f} |")
+                     f"{r['val_loss']:.3f} | {r['val_loss'] / LN2:.3f} | {r.get('val_loss_windows', math.nan):.3f} |")
     if len(runs) > 1:
         never_worse = all(b["val_loss"] <= a["val_loss"] for a, b in zip(runs, runs[1:], strict=False))
         lines.append(f"\nmore time never hurts: {'yes' if never_worse else 'NO'} "
                      f"(each budget's loss <= the shorter one's)")
-    best = min(r["val_loss"] for r in runs)
-    lines.append(f"best: {best:.3f} nats/char = {best / LN2:.3f} bits/char; target 1.47 nats/char "
-                 f"(nanoGPT's small GPT on one A100): {'met' if best <= 1.47 else 'missed'}")
+    best = min(r.get("val_loss_windows", math.nan) for r in runs)
+    lines.append(f"best under nanoGPT's protocol (random windows of 256 from a zero state): {best:.3f} nats/char; "
+                 f"nanoGPT's small GPT on one A100, same protocol: 1.4697 ({'met' if best <= 1.4697 else 'missed'})")
     lo, hi = result.get("naive_spread", [result["naive_chars_per_second"]] * 2)
     lines.append(f"\nnaive loop (lesson 7's GRU, one character, batch 1): {result['naive_chars_per_second']:,.0f} "
                  f"characters/s (median of 5, spread {lo:,.0f}-{hi:,.0f}); batched training is "

@@ -25,6 +25,7 @@ import hashlib
 import io
 import os
 import random
+from _compat_pickle import IMPORT_MAPPING
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,7 @@ def save_checkpoint(path: str | os.PathLike, *, model: nn.Module, optimizer: tor
     """Write model, optimizer, scheduler, step, config, extra and the generators to ``path``.
 
     Raises :class:`CheckpointError`, writing nothing, when a value would not load safely, the
-    step is not a whole number of at least 0, or the weights are not finite.
-    """
+    step is not a whole number of at least 0, or the weights are not finite."""
     path = Path(path).expanduser()
     if isinstance(step, bool) or not isinstance(step, int) or step < 0:
         raise CheckpointError(f"step must be a whole number of at least 0 (the training step), got {step!r}")
@@ -85,9 +85,9 @@ def save_checkpoint(path: str | os.PathLike, *, model: nn.Module, optimizer: tor
     return path
 
 
-def read_checkpoint(path: str | os.PathLike, map_location: str = "cpu") -> dict:
+def read_checkpoint(path: str | os.PathLike, map_location: str | None = "cpu") -> dict:
     """The checkpoint's dict, read safely and verified: ``read_checkpoint(path)["config"]`` builds the model."""
-    path, device = Path(path).expanduser(), torch.device(map_location)
+    path, device = Path(path).expanduser(), torch.device(map_location or "cpu")   # None: the CPU too
     if not path.is_file():
         raise CheckpointError(f"no checkpoint file at {path}; train and save one first, or check the path")
     if not {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}.get(device.type):
@@ -100,7 +100,8 @@ def read_checkpoint(path: str | os.PathLike, map_location: str = "cpu") -> dict:
             code = torch.serialization.get_unsafe_globals_in_checkpoint(path)
         except Exception:
             code = []
-        if code:
+        code = [f"{IMPORT_MAPPING.get(module, module)}.{name}" for module, _, name in (g.rpartition(".") for g in code)]
+        if code:        # (pickle writes Python 2's module names: 'commands.call' is subprocess.call)
             raise CheckpointError(f"{path} holds Python objects ({', '.join(code)}) that could run code when "
                                   "loaded, so it was not loaded: do not load this file; delete it unless you "
                                   "know who made it and why") from None
@@ -115,12 +116,11 @@ def read_checkpoint(path: str | os.PathLike, map_location: str = "cpu") -> dict:
 
 
 def load_checkpoint(path: str | os.PathLike, *, model: nn.Module, optimizer: torch.optim.Optimizer | None = None,
-                    scheduler: Any = None, restore_rng: bool = True, map_location: str = "cpu") -> dict:
+                    scheduler: Any = None, restore_rng: bool = True, map_location: str | None = "cpu") -> dict:
     """Restore ``model`` (and ``optimizer``, ``scheduler``, the generators) from ``path``; return the dict.
 
     Everything is checked first; on a :class:`CheckpointError` nothing has changed. Leave out
-    ``optimizer`` to keep a fresh one, ``restore_rng=False`` to keep the current random numbers.
-    """
+    ``optimizer`` to keep a fresh one, ``restore_rng=False`` to keep the current random numbers."""
     checkpoint = read_checkpoint(path, map_location)
     mine, saved, config = model.state_dict(), checkpoint["model"], getattr(model, "config", None)
     for name in sorted(set(mine) | set(saved)):

@@ -5,7 +5,8 @@ inline; ``train_tbptt`` is that loop for the short runs that compare settings (a
 
     history = train_tbptt(model, batches, opt, lr=3e-3, steps=2000, val_data=val)
     history.val[-1]               # the last validation: (step, loss)
-    evaluate(model, val)          # nats per character on a held-out tensor of ids
+    evaluate(model, val)          # nats per character on a held-out tensor of ids, the state carried
+    evaluate_windows(model, val)  # nanoGPT's protocol: random windows of 256, each from a zero state
     loss, state, grad_norm = tbptt_step(model, opt, x, y, state)   # one window, by hand
 
 Nothing is lost when a run stops early: the stop button returns the history so far; a divergence
@@ -119,6 +120,25 @@ def evaluate(model: nn.Module, data: torch.Tensor, batch: int = 32, window: int 
     finally:
         model.train(was_training)
     return total / (batch * (streams.shape[1] - 1))
+
+
+@torch.no_grad()
+def evaluate_windows(model: nn.Module, data: torch.Tensor, window: int = 256, windows: int = 4096,
+                     seed: int = 0) -> float:
+    """nanoGPT's protocol: the mean cross-entropy over ``windows`` random windows of ``window``
+    characters of ``data``, each read from a zero state, every position counted (``seed`` fixes them)."""
+    starts = torch.randint(0, len(data) - window, (windows,), generator=torch.Generator().manual_seed(seed))
+    was_training, device, total = model.training, next(model.parameters()).device, 0.0
+    model.eval()
+    try:
+        for chunk in starts.split(64):                   # 64 windows per call, as nanoGPT's batches
+            text = data[chunk[:, None] + torch.arange(window + 1)].to(device)
+            logits, _ = model(text[:, :-1])
+            total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), text[:, 1:].reshape(-1),
+                                     reduction="sum").item()
+    finally:
+        model.train(was_training)
+    return total / (windows * window)
 
 
 def schedule(progress: float, warmup: float = 0.02) -> float:

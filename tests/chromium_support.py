@@ -50,6 +50,17 @@ def launch_chromium() -> Iterator[Any]:
             chromium.close()
 
 
+@contextmanager
+def browser_context(width: int, height: int) -> Iterator[Any]:
+    """A browser context (one window of that size) of a freshly launched Chromium; closed afterwards."""
+    with launch_chromium() as chromium:
+        context = chromium.new_context(viewport={"width": width, "height": height})
+        try:
+            yield context
+        finally:
+            context.close()
+
+
 class Visit:
     """A page opened with every request outside the local server blocked, and its errors kept."""
 

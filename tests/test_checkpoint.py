@@ -1,6 +1,7 @@
 import os
 import random
 import struct
+import subprocess
 import zipfile
 
 import numpy as np
@@ -86,17 +87,21 @@ def test_nan_weights_are_not_saved(tmp_path):
 
 
 class RunsCode:
-    def __init__(self, marker):
-        self.marker = marker
+    def __init__(self, function, marker):
+        self.function, self.marker = function, marker
 
     def __reduce__(self):
-        return (os.system, (f"touch {self.marker}",))
+        command = f"open({str(self.marker)!r}, 'w')"
+        return {"system": (os.system, (f"touch {self.marker}",)), "exec": (exec, (command,)),
+                "call": (subprocess.call, (["touch", str(self.marker)],))}[self.function]
 
 
-def test_a_file_that_would_run_code_is_refused_and_nothing_runs(tmp_path):
+@pytest.mark.parametrize(("function", "named"), [("system", "posix.system"), ("exec", "builtins.exec"),
+                                                 ("call", "subprocess.call")])
+def test_a_file_that_would_run_code_is_refused_and_nothing_runs(tmp_path, function, named):
     marker = tmp_path / "ran"
-    torch.save({"format": ckpt.FORMAT, "model": RunsCode(marker)}, tmp_path / "evil.pt")
-    with pytest.raises(CheckpointError, match=r"posix.system\) that could run code.*do not load this file") as err:
+    torch.save({"format": ckpt.FORMAT, "model": RunsCode(function, marker)}, tmp_path / "evil.pt")
+    with pytest.raises(CheckpointError, match=rf"\({named}\) that could run code.*do not load this file") as err:
         read_checkpoint(tmp_path / "evil.pt")
     assert not marker.exists() and "safe_globals" not in str(err.value)
 
@@ -169,3 +174,4 @@ def test_a_missing_device_is_named_and_the_file_called_fine(tmp_path):
     path = save_checkpoint(tmp_path / "run.pt", model=model)
     with pytest.raises(CheckpointError, match="no cuda device on this machine; load .* map_location='cpu' \\(the file"):
         load_checkpoint(path, model=model, map_location="cuda")
+    assert load_checkpoint(path, model=model, map_location=None)["step"] == 0, "None loads on the CPU"

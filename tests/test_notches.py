@@ -59,3 +59,17 @@ def test_an_interrupt_stops_saving_and_quick_mode_saves_nothing(monkeypatch):
     assert save_every_notch(explorer) == 0 and not any(p.value for p in explorer.plots), "quick mode: nothing"
     monkeypatch.delenv("COURSE_QUICK")
     assert save_every_notch(explorer) == 4 and not explorer.plots[4].value and not explorer.plots[6].value
+
+
+def test_every_saved_plot_is_the_run_its_readout_describes(monkeypatch):
+    monkeypatch.delenv("COURSE_QUICK")
+    explorer = LRExplorer(halving, lr=0.1, steps=10, lr_exponents=(-2, 1), live_every=1)
+    explorer.show()
+    explorer.run(10.0, 10)            # a lesson's own run at the top notch, as lesson 1 makes one
+    save_every_notch(explorer)
+    for index, lr in enumerate(explorer.notches):
+        result = explorer.run(lr, 10)
+        assert explorer.readouts[index].value == f"<b>{result.readout()}</b>"
+        reference = None if index == explorer.lr_slider.index else explorer.result
+        expected = explorer.render(result, reference, label="starting rate" if reference else "previous")
+        assert explorer.plots[index].value == expected, f"notch {lr:.3g} shows another run's plot"

@@ -27,7 +27,7 @@ import json
 import urllib.request
 
 import pytest
-from chromium_support import SLOW, Visit, launch_chromium
+from chromium_support import SLOW, Visit, browser_context
 from site_support import LESSONS, MOVES, axe_violations, bad_alt_texts, move_the_slider, served_site
 
 UNFOLDED_SOLUTIONS = """() => Array.from(document.querySelectorAll(".jp-Cell")).filter(cell =>
@@ -43,10 +43,8 @@ def site():
 
 @pytest.fixture(scope="module")
 def browser():
-    with launch_chromium() as chromium:
-        context = chromium.new_context(viewport={"width": 1300, "height": 1000})
+    with browser_context(1300, 1000) as context:
         yield context
-        context.close()
 
 
 def test_index_links_every_lesson_and_its_slides(browser, site):

@@ -18,7 +18,7 @@ Lesson 1's deck runs by default; the other six take about 3 s each and run with
 from __future__ import annotations
 
 import pytest
-from chromium_support import SLOW, Visit, launch_chromium
+from chromium_support import SLOW, Visit, browser_context
 from site_support import LESSONS, MOVES, axe_violations, bad_alt_texts, move_the_slider, served_site
 
 STATE_JS = """() => {
@@ -44,10 +44,8 @@ DECKS = [pytest.param(name, marks=() if name == LESSONS[0] else SLOW) for name i
 
 @pytest.fixture(scope="module")
 def browser():
-    with launch_chromium() as chromium:
-        context = chromium.new_context(viewport={"width": 1280, "height": 720})
+    with browser_context(1280, 720) as context:
         yield context
-        context.close()
 
 
 @pytest.mark.parametrize("name", DECKS)

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from helpers.guard import DivergedError
 from helpers.models import CharModel
-from helpers.tbptt import evaluate, schedule, tbptt_step, train_tbptt
+from helpers.tbptt import evaluate, evaluate_windows, schedule, tbptt_step, train_tbptt
 from helpers.text import StreamBatches, Vocab
 
 TEXT = "to be, or not to be: that is the question.\n" * 40
@@ -144,3 +144,16 @@ def test_the_state_is_carried_across_windows_unless_the_batches_say_reset():
                     lr=0.01, steps=5)
         carried = [s is not None for s in seen_states]
         assert carried == ([False, True, True, True, True] if carry else [False] * 5), (carry, carried)
+
+
+def test_evaluate_windows_equals_a_plain_cross_entropy_over_the_same_windows():
+    model, _ = model_and_opt("lstm")
+    starts = torch.randint(0, len(DATA) - 20, (70,), generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():   # the reference: each window on its own, from a zero state
+        losses = [F.cross_entropy(model(DATA[s:s + 20][None])[0][0], DATA[s + 1:s + 21], reduction="sum")
+                  for s in starts.tolist()]
+    assert evaluate_windows(model, DATA, window=20, windows=70, seed=3) == pytest.approx(sum(losses).item() / 1400,
+                                                                                         rel=1e-5)
+    assert evaluate_windows(model, DATA, window=20, windows=70, seed=4) != evaluate_windows(
+        model, DATA, window=20, windows=70, seed=3), "the seed picks the windows"
+    assert model.training, "the model is left in the mode it was in"
