@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import re
 import tempfile
 import threading
@@ -22,12 +23,28 @@ from chromium_support import ARTIFACTS, skip_or_fail
 
 LESSONS = ["01_count_to_3", "02_learning_rates", "03_sine_wave", "04_rnn_from_scratch", "05_optimizer_state",
            "06_bptt", "07_shakespeare"]
-WORKED = r"^lr = [\d.]+: loss [\d.e-]+ → [\d.e-]+ after 500 steps"  # finished, no guard's stop
+WORKED = r"^lr = [\d.]+: (?!.*diverged)(?!.*interrupted).*loss [\d.e-]+ → [\d.e-]+ after \d+ steps"  # finished
+
+
+def _notches(name: str) -> tuple[list[str], int]:
+    """The learning-rate slider's notch labels in the committed notebook's widget state, and its start."""
+    nb = json.loads((Path(__file__).resolve().parent.parent / "notebooks" / f"{name}.ipynb").read_text())
+    models = nb["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"].values()
+    slider = next(m["state"] for m in models if m["model_name"] == "SelectionSliderModel")
+    return slider["_options_labels"], slider["index"]
+
+
+def _top_and_tenth(name: str) -> list[tuple[str, str]]:
+    """The slider's top notch, where training diverges, and the notch 10x below the start, where it works."""
+    labels, start = _notches(name)
+    return [(labels[-1], r"\bdiverged\b"), (labels[start - 2], WORKED)]
+
+
 # the slider's moves on each lesson: (label of the notch, what its saved readout must say)
 MOVES = {
-    "01_count_to_3": [("100", r"\b0 of 8 reached"), ("1", r"\b8 of 8 reached")],
-    "02_learning_rates": [("9.17", r"\bdiverged\b"), ("0.0917", WORKED)],
-    "03_sine_wave": [("1", r"\bdiverged\b"), ("0.00562", WORKED)],
+    "01_count_to_3": [("100", r"\bdiverged\b|\b0 of 8 reached"), ("1", r"\b8 of 8 reached")],
+    "02_learning_rates": _top_and_tenth("02_learning_rates"),
+    "03_sine_wave": _top_and_tenth("03_sine_wave"),
 }
 DIGEST_JS = """async img => {
   const bytes = await (await fetch(img.src)).arrayBuffer();
