@@ -166,3 +166,9 @@ def test_same_stubs_as_nbgraders_clear_solutions():
     theirs, _ = clear.ClearSolutions(code_stub={"python": sv.CODE_STUB}).preprocess(theirs, resources)
     ours = sv.student_notebook(teacher)
     assert [c.source for c in ours.cells] == [c.source for c in theirs.cells]
+
+
+def test_prose_that_quotes_a_marker_is_not_a_marker():
+    quoted = "The checks after\n`### END SOLUTION` hold for any answer; so does `### BEGIN SOLUTION`."
+    assert sv.solution_regions(quoted) == []
+    assert sv.solution_regions("x = 1\n### BEGIN SOLUTION\ny = 2\n    ### END SOLUTION") == [(1, 3)]

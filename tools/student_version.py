@@ -60,7 +60,8 @@ def solution_regions(source: str, where: str = "this cell") -> list[tuple[int, i
     """The (BEGIN, END) line numbers of each solution region, 0-based; refuses unbalanced markers."""
     regions, begin = [], None
     for number, line in enumerate(source.split("\n")):
-        if BEGIN in line:
+        line = line.lstrip()[:40] if line.lstrip().startswith("#") else ""   # a marker starts its line: prose
+        if BEGIN in line:                                                      # that quotes one is not one
             if begin is not None:
                 raise MarkupError(f"{where}: '{BEGIN}' on line {number + 1} opens a region inside the one "
                                   f"opened on line {begin + 1}; close that one first with '{END}'.")
