@@ -74,7 +74,7 @@ class DivergenceGuard:
 
     def check(self, loss: float) -> float:
         """Record ``loss`` (a float or a one-element tensor) as a float; raise if the run diverged."""
-        value, step = float(loss), len(self.history)
+        value, step = float(loss.item() if hasattr(loss, "item") else loss), len(self.history)
         if not math.isfinite(value):
             raise DivergedError(step, value, self.lr, self.history)
         if self.history and value > self.blowup * self.history[0]:
