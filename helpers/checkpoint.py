@@ -1,6 +1,4 @@
-"""Checkpoints that resume training exactly: lesson 5's dict, saved atomically and loaded safely.
-
-Lesson 5 writes ``torch.save({...})`` by hand first; this is the same dict with what that missed::
+"""Checkpoints that resume training exactly: lesson 5's hand-written dict, saved atomically and loaded safely::
 
     from helpers.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 
@@ -12,10 +10,8 @@ Lesson 5 writes ``torch.save({...})`` by hand first; this is the same dict with 
     checkpoint = load_checkpoint("checkpoints/run.pt", model=model, optimizer=opt)
     checkpoint["step"], checkpoint["extra"]["losses"][-1]
 
-It saves the generators of ``random``, NumPy and torch; writes a temporary file and renames it over
-the old one (a killed save leaves the old file); reads the dict back before writing, so a value a
-safe load would refuse is refused at save time; loads with ``weights_only=True``; checks a SHA-256
-of the contents, the model's tensors and ``config`` and the optimizer's kind before changing anything.
+It saves the generators of ``random``, NumPy and torch too; a killed save leaves the old file, and
+a load (``weights_only=True``) checks a SHA-256 and the model and optimizer before changing anything.
 """
 
 from __future__ import annotations

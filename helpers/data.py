@@ -4,11 +4,8 @@
     text = load_text("tinyshakespeare")     # 1,115,394 characters
     names = load_text("names").split()      # 32,033 names
 
-``load_text`` reads the cached copy when its SHA-256 matches; otherwise it downloads the file,
-checks the SHA-256 and renames it into place (an interrupted download never leaves half a
-file). A damaged copy, or a folder where the file should be, is a :class:`DataError` that says
-what to do; nothing the user put there is deleted. The cache is ``data/`` at the top of the
-course, or the folder named by ``COURSE_DATA_DIR`` (tests and CI point it at read-only copies).
+An interrupted download never leaves half a file; a damaged copy is a :class:`DataError` that says
+what to do, and is not deleted. ``COURSE_DATA_DIR`` names another cache folder (tests and CI).
 """
 
 from __future__ import annotations
@@ -33,22 +30,14 @@ class DataError(RuntimeError):
     """A dataset could not be found, downloaded or verified. The message says what to do."""
 
 
-def data_dir() -> Path:
-    """The cache folder: ``$COURSE_DATA_DIR`` if set, else ``data/`` in the course."""
-    configured = os.environ.get(DATA_DIR_ENV)
-    return Path(configured).expanduser() if configured else Path(__file__).resolve().parent.parent / "data"
-
-
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
 def load_text(name: str, *, download: bool = True) -> str:
     """The text of dataset ``name`` (``"tinyshakespeare"`` or ``"names"``), verified."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; the course has: {', '.join(sorted(DATASETS))}")
     filename, url, digest = DATASETS[name]
-    path = data_dir() / filename
+    configured = os.environ.get(DATA_DIR_ENV)       # the cache: $COURSE_DATA_DIR, else data/ in the course
+    folder = Path(configured).expanduser() if configured else Path(__file__).resolve().parent.parent / "data"
+    path = folder / filename
     offline = (f"To work offline, save {url} as {path} (or in the folder named by ${DATA_DIR_ENV}) "
                "and run again.")
     if path.exists():
@@ -57,7 +46,7 @@ def load_text(name: str, *, download: bool = True) -> str:
         except OSError as err:
             raise DataError(f"cannot read {path} ({err.strerror or err}): if it is a folder, move it away; otherwise "
                             f"make it readable (chmod u+r), or set {DATA_DIR_ENV} to another folder") from None
-        if sha256_of(data) != digest:
+        if hashlib.sha256(data).hexdigest() != digest:
             raise DataError(f"{path} is damaged or a different file (its SHA-256 does not match); delete it "
                             "and run again to download a fresh copy")
         return data.decode("utf-8")
@@ -68,7 +57,7 @@ def load_text(name: str, *, download: bool = True) -> str:
             data = response.read()
     except OSError as err:
         raise DataError(f"could not download {filename} ({getattr(err, 'reason', err)}). {offline}") from None
-    if sha256_of(data) != digest:
+    if hashlib.sha256(data).hexdigest() != digest:
         raise DataError(f"downloaded {url} but its SHA-256 is not the one the course expects, so it was not "
                         f"kept: try again, or fetch it by hand. {offline}")
     tmp = path.with_name(f".{filename}.{os.getpid()}.part")

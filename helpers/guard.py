@@ -6,8 +6,6 @@
     for step in range(steps):
         loss = ...
         guard.check(loss.item())                  # DivergedError if nan/inf or 4x the first loss
-
-The error names the step and the likely cause and keeps every loss before it (``history``).
 """
 
 from __future__ import annotations
@@ -44,8 +42,8 @@ def check_lr(lr: float) -> float:
 
 
 def check_clip(clip: float | None) -> float | None:
-    """The gradient-clipping norm, or None (clipping off). A negative clip would flip every
-    gradient and NaN would poison them: both are refused.
+    """The gradient-clipping norm, or None (clipping off); a negative clip (it would flip every
+    gradient) or NaN is refused.
 
     >>> check_clip(1.0), check_clip(None)
     (1.0, None)

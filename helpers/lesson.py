@@ -7,9 +7,8 @@
     steps = budget(full=3000, quick=300)     # 300 under pytest, 3000 in class
     g = seed_everything(42)                  # random, NumPy and torch; and a torch.Generator
 
-A person running a notebook gets *full mode*, the budgets meant for class. The tests set
-``COURSE_QUICK=1`` (``conftest.py``), which the kernels that nbval starts inherit: smaller, not
-fake. ``COURSE_DEVICE=cpu`` (or ``cuda``, ``mps``) overrides lesson 7's choice of device.
+A person gets *full mode*; the tests set ``COURSE_QUICK=1`` (``conftest.py``), which nbval's kernels
+inherit. ``COURSE_DEVICE=cpu`` (or ``cuda``, ``mps``) overrides lesson 7's choice of device.
 """
 
 from __future__ import annotations
@@ -20,8 +19,6 @@ from typing import TypeVar
 
 import numpy as np
 import torch
-
-from helpers.guard import check_steps
 
 QUICK_ENV, DEVICE_ENV = "COURSE_QUICK", "COURSE_DEVICE"
 AVAILABLE = {"cpu": lambda: True, "cuda": torch.cuda.is_available, "mps": torch.backends.mps.is_available}
@@ -52,11 +49,11 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def start_lesson(*, device: str = "cpu", threads: int | None = None) -> torch.device:
-    """Pick the device (``"cpu"``, ``"auto"``, ``"cuda"``, ``"mps"``), set torch's CPU threads
-    (default: the cores, at most 4: more only add overhead for these models), print the mode."""
+def start_lesson(*, device: str = "cpu") -> torch.device:
+    """Pick the device (``"cpu"``, ``"auto"``, ``"cuda"``, ``"mps"``), set torch's CPU threads to the
+    cores, at most 4 (more only add overhead for these models), print the mode."""
     chosen = pick_device(None if device == "auto" else device)
-    torch.set_num_threads(min(4, os.cpu_count() or 1) if threads is None else check_steps(threads, "threads"))
+    torch.set_num_threads(min(4, os.cpu_count() or 1))
     mode = "quick" if quick_mode() else "full"
     print(f"running in {mode} mode on {chosen} (torch {torch.__version__}, {torch.get_num_threads()} threads)")
     return chosen

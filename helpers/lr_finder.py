@@ -1,9 +1,8 @@
 """Find a learning rate with an exponential sweep: one training step per candidate rate.
 
-The rate grows as ``10 ** linspace(log10(start), log10(end), steps)`` while the model trains. Against
-the exponent ``log10(lr)`` the loss is flat (steps too small to matter), then a valley, then a wall
-(steps so big the loss shoots up). The sweep stops once the smoothed loss passes ``stop_factor``
-times its lowest value, and puts the model, the optimizer and torch's generator back::
+Against the exponent ``log10(lr)`` the loss is flat, then a valley, then a wall; the sweep stops once
+the smoothed loss passes ``stop_factor`` times its lowest, and puts the model, the optimizer and
+torch's generator back::
 
     from helpers.lr_finder import lr_sweep
     def step(lr: float) -> float:            # one training step at this rate
@@ -13,11 +12,6 @@ times its lowest value, and puts the model, the optimizer and torch's generator 
     sweep = lr_sweep(step, model, opt, start=1e-4, end=10, steps=200)
     sweep.suggestion()                       # the lowest point / 3: the rate to train with
     sweep.plot()
-
-The caller's ``step`` does the work (the optimizer's ``lr`` is set to each rate first), so a model
-that carries a hidden state sweeps the same way. At the lowest point the steps are nearly too big,
-so the suggestion backs off; on linear regression, whose stable limit is known,
-``tests/test_lr_finder.py`` checks that it lands below that limit.
 """
 
 from __future__ import annotations
@@ -44,10 +38,6 @@ class Sweep:
     smoothed: list[float]
     stopped_early: bool
 
-    @property
-    def exponents(self) -> list[float]:
-        return [math.log10(lr) for lr in self.lrs]
-
     def best(self) -> float:
         """The rate at the lowest point of the smoothed curve."""
         return self.lrs[int(np.argmin(self.smoothed))]
@@ -68,8 +58,9 @@ class Sweep:
 
         if ax is None:
             _, ax = new_axes()
-        line = ax.plot(self.exponents, self.smoothed, linewidth=1.8, label=label or "smoothed loss")[0]
-        ax.plot(self.exponents, self.losses, color=line.get_color(), alpha=0.25, linewidth=0.8)
+        exponents = [math.log10(lr) for lr in self.lrs]
+        line = ax.plot(exponents, self.smoothed, linewidth=1.8, label=label or "smoothed loss")[0]
+        ax.plot(exponents, self.losses, color=line.get_color(), alpha=0.25, linewidth=0.8)
         if mark:
             ax.axvline(math.log10(self.suggestion()), color=line.get_color(), linestyle="--",
                        label=f"suggestion {self.suggestion():.3g}")

@@ -18,6 +18,8 @@ recurrent cell and carry the hidden state between calls::
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -29,12 +31,8 @@ State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
 
 
 class CharModel(nn.Module):
-    """embedding -> recurrent cell (``"rnn"``, ``"gru"`` or ``"lstm"``) -> linear head.
-
-    ``dropout`` zeroes that fraction of the embedding's outputs, of the cell's outputs (and,
-    with ``layers`` > 1, of what passes between layers) while training; ``model.eval()``
-    turns it off.
-    """
+    """embedding -> recurrent cell (``"rnn"``, ``"gru"`` or ``"lstm"``) -> linear head. ``dropout`` zeroes
+    that fraction of the embedding's and the cell's outputs (and between ``layers``) while training."""
 
     def __init__(self, vocab_size: int, embed: int = 32, hidden: int = 128, cell: str = "gru",
                  layers: int = 1, dropout: float = 0.0) -> None:
@@ -65,3 +63,15 @@ def detach_state(state: State | None) -> State | None:
     if isinstance(state, tuple):
         return tuple(s.detach() for s in state)
     return state.detach()
+
+
+@contextmanager
+def evaluating(model: nn.Module) -> Iterator[None]:
+    """Eval mode (no dropout) and no gradients for the block; then ``model`` is back in the mode it was in."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        model.train(was_training)

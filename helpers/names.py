@@ -1,6 +1,4 @@
-"""The names dataset, split and encoded the same way in every lesson that uses it.
-
-Lesson 2 writes the encoding out by hand and checks it against :func:`encode_names`::
+"""The names dataset, split and encoded the same way in every lesson that uses it (lesson 2 writes it out)::
 
     from helpers.names import load_name_tensors, load_names, names_loss
 
@@ -8,9 +6,6 @@ Lesson 2 writes the encoding out by hand and checks it against :func:`encode_nam
     len(names.train), names.chars[:3]        # (25626, ['.', 'a', 'b'])
     data = load_name_tensors()               # the same split as torch tensors, padded to 16
     loss = names_loss(model, data.X_val, data.Y_val)   # model(X) -> (logits, state)
-
-Token 0 is ``.``: it starts every input row and ends every target row. Target positions past
-the end of a name are ``-1`` (padding, ignored by the loss).
 """
 
 from __future__ import annotations

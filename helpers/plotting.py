@@ -1,7 +1,4 @@
-"""Loss curves, drawn one way in every lesson.
-
-Every figure comes from :func:`new_axes` (one size, one grid style), every loss curve from
-:func:`plot_losses`::
+"""Loss curves, drawn one way in every lesson: figures from :func:`new_axes`, curves from :func:`plot_losses`::
 
     from helpers.plotting import new_axes, plot_losses
 
@@ -9,9 +6,6 @@ Every figure comes from :func:`new_axes` (one size, one grid style), every loss 
     ax = plot_losses({"training": history.losses}, smooth=50)           # moving average of 50
     ax = plot_losses({"validation": (val_steps, val_losses)}, marker="o")  # your own x values
     fig, (left, right) = new_axes(ncols=2)                               # two panels side by side
-
-A curve is a sequence of losses (plotted against the step) or a pair ``(xs, ys)``. ``smooth=n``
-draws each curve's moving average over ``n`` points at the step that ends each window.
 """
 
 from __future__ import annotations
@@ -63,7 +57,8 @@ def figure_png(fig: Figure, dpi: int = 80) -> bytes:
 def plot_losses(curves: Mapping[str, Sequence[float] | tuple], *, ax: Axes | None = None, smooth: int = 1,
                 title: str = "", xlabel: str = "step", ylabel: str = "loss", log: bool = True,
                 marker: str | None = None) -> Axes:
-    """One line per named curve, on a log scale unless ``log=False``; returns the axes."""
+    """One line per named curve (a sequence of losses, or a pair ``(xs, ys)``), on a log scale unless
+    ``log=False``; ``smooth=n`` draws the moving average over ``n`` points. Returns the axes."""
     if ax is None:
         _, ax = new_axes()
     for label, curve in curves.items():
@@ -73,8 +68,13 @@ def plot_losses(curves: Mapping[str, Sequence[float] | tuple], *, ax: Axes | Non
             steps, ys = moving_average(ys, smooth)
             xs = xs[steps]
         ax.plot(xs, ys, label=label, linewidth=1.5, marker=marker)
-    if log:
-        use_log_scale(ax)
+    if log:   # ticks that read as numbers at every size (tick_label)
+        ax.set_yscale("log")
+        low, high = ax.get_ylim()
+        if high / low < 10:  # less than a decade: label the minor ticks too, or there are none
+            ax.yaxis.set_minor_locator(LogLocator(subs="all"))
+            ax.yaxis.set_minor_formatter(FuncFormatter(tick_label))
+        ax.yaxis.set_major_formatter(FuncFormatter(tick_label))
     ax.set(title=title, xlabel=xlabel, ylabel=f"loss (mean of {smooth})" if smooth > 1 and ylabel == "loss" else ylabel)
     if len(curves) > 1:
         ax.legend()
@@ -92,13 +92,3 @@ def tick_label(value: float, _position: object = None) -> str:
     exponent = math.floor(math.log10(abs(value)) + 1e-9)
     mantissa = round(value / 10**exponent, 2)
     return f"$10^{{{exponent}}}$" if mantissa == 1 else f"${mantissa:g}{{\\times}}10^{{{exponent}}}$"
-
-
-def use_log_scale(ax: Axes) -> None:
-    """A log-scale y axis whose ticks read as numbers at every size (:func:`tick_label`)."""
-    ax.set_yscale("log")
-    low, high = ax.get_ylim()
-    if high / low < 10:  # less than a decade: label the minor ticks too, or there are none
-        ax.yaxis.set_minor_locator(LogLocator(subs="all"))
-        ax.yaxis.set_minor_formatter(FuncFormatter(tick_label))
-    ax.yaxis.set_major_formatter(FuncFormatter(tick_label))

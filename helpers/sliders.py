@@ -14,11 +14,8 @@ initial weights every time, and may return a note for the readout::
     explorer = LRExplorer(train, lr=0.1, steps=200, options={"optimizer": ["SGD", "Adam"]})
     explorer.show()          # sliders, a live loss plot and a readout
 
-A move re-trains (on release) unless that setting is cached. The readout says how the run ended:
-the loss it reached, or why it stopped (a divergence, an interrupt). The notches are every
-``notch`` powers of ten from the starting rate; each has its own plot and readout in two ``Stack``
-widgets that follow the slider through a ``jslink`` in the browser, which
-:func:`helpers.notches.save_every_notch` fills for the web page.
+Each notch has its own plot and readout, switched in the browser by a ``jslink`` (filled for the
+web page by ``tools.notches``); a setting already tried comes back from the cache.
 """
 
 from __future__ import annotations
@@ -64,10 +61,8 @@ class RunResult:
 
 def run_training(train: TrainFn, lr: float, steps: int, *, on_progress: Callable[[RunResult], None] | None = None,
                  every: int = 0, **options: Any) -> RunResult:
-    """Run ``train(lr, steps, **options)`` to the end, or until it diverges or is interrupted.
-
-    ``on_progress(result)`` is called every ``every`` steps (0: never), for a live plot.
-    """
+    """Run ``train(lr, steps, **options)`` to the end, or until it diverges or is interrupted;
+    ``on_progress(result)`` is called every ``every`` steps (0: never), for a live plot."""
     lr, steps = check_lr(lr), check_steps(steps)
     result, guard = RunResult(lr), DivergenceGuard(lr)
     losses = train(lr, steps, **options)
@@ -106,14 +101,11 @@ def lr_notches(lr: float, exponents: tuple[float, float], notch: float) -> list[
 
 
 class LRExplorer:
-    """Learning-rate slider (log-scale notches), steps slider, optional drop-downs, live loss plot.
-
-    ``plots`` and ``readouts`` hold one Image and one HTML per notch; ``plot`` and ``readout``
-    are those of the notch the slider is at.
-    """
+    """Learning-rate slider (two notches per power of ten), steps slider, optional drop-downs, live loss plot;
+    ``plots`` and ``readouts`` hold one Image and one HTML per notch (``lr_slider.index`` picks one)."""
 
     def __init__(self, train: TrainFn, *, lr: float = 0.1, lr_exponents: tuple[float, float] = (-4.0, 1.0),
-                 notch: float = 0.5, steps: int = 200, steps_range: tuple[int, int, int] = (10, 1000, 10),
+                 steps: int = 200, steps_range: tuple[int, int, int] = (10, 1000, 10),
                  options: Mapping[str, Sequence[Any]] | None = None, title: str = "", live_every: int = 0) -> None:
         import ipywidgets as w
 
@@ -125,7 +117,7 @@ class LRExplorer:
         self.cache: dict[tuple, RunResult] = {}
         self.previous: RunResult | None = None
         self.result: RunResult | None = None
-        self.notches = lr_notches(lr, lr_exponents, notch)
+        self.notches = lr_notches(lr, lr_exponents, 0.5)
         style, layout = {"description_width": "initial"}, w.Layout(width="420px")
         self.lr_slider = w.SelectionSlider(options=[(f"{r:.3g}", r) for r in self.notches], value=lr,
                                            description="learning rate", continuous_update=False, style=style,
@@ -143,19 +135,11 @@ class LRExplorer:
         stacks = [w.Stack(children=children, selected_index=self.lr_slider.index)
                   for children in (self.readouts, self.plots)]
         self.links = [w.jslink((self.lr_slider, "index"), (stack, "selected_index")) for stack in stacks]
-        self.status = w.HTML()  # progress while helpers.notches saves the runs at every notch
+        self.status = w.HTML()  # progress while tools.notches saves the runs at every notch
         controls = [self.lr_slider, self.steps_slider, *self.dropdowns.values()]
         for control in controls:
             control.observe(lambda _change: self.update(), names="value")
         self.widget = w.VBox([*controls, *stacks, self.status])
-
-    @property
-    def readout(self):
-        return self.readouts[self.lr_slider.index]
-
-    @property
-    def plot(self):
-        return self.plots[self.lr_slider.index]
 
     def run(self, lr: float, steps: int, *, live: bool = False, **options: Any) -> RunResult:
         """Train once for this setting, or fetch the cached run; options left out take ``train``'s defaults."""
@@ -166,7 +150,7 @@ class LRExplorer:
         options = {**self.defaults, **options}
         key = (round(math.log10(lr), 6), steps, *sorted(options.items()))
         if key not in self.cache:
-            plot = self.plot
+            plot = self.plots[self.lr_slider.index]
             result = run_training(self.train, lr, steps, every=self.live_every if live else 0,
                                   on_progress=lambda partial: setattr(plot, "value", self.render(partial)), **options)
             if result.stopped and result.diverged_at is None:
@@ -176,7 +160,7 @@ class LRExplorer:
 
     def update(self) -> RunResult:
         """Train for the current slider values and redraw this notch's plot and readout."""
-        readout, plot = self.readout, self.plot
+        readout, plot = self.readouts[self.lr_slider.index], self.plots[self.lr_slider.index]
         readout.value = "<i>training…</i>"
         try:
             result = self.run(self.lr_slider.value, self.steps_slider.value, live=True,

@@ -8,9 +8,6 @@ inline; ``train_tbptt`` is that loop for the short runs that compare settings (a
     evaluate(model, val)          # nats per character on a held-out tensor of ids, the state carried
     evaluate_windows(model, val)  # nanoGPT's protocol: random windows of 256, each from a zero state
     loss, state, grad_norm = tbptt_step(model, opt, x, y, state)   # one window, by hand
-
-Nothing is lost when a run stops early: the stop button returns the history so far; a divergence
-puts back the last validation's weights; any error carries the history as ``err.partial_history``.
 """
 
 from __future__ import annotations
@@ -25,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from helpers.guard import DivergedError, DivergenceGuard, check_clip, check_lr, check_steps
-from helpers.models import State, detach_state
+from helpers.models import State, detach_state, evaluating
 from helpers.text import StreamBatches, cut_streams
 
 
@@ -37,7 +34,6 @@ class History:
     val: list[tuple[int, float]] = field(default_factory=list)
     seconds: float = 0.0
     chars: int = 0
-    interrupted: bool = False
 
     @property
     def final_val(self) -> float:
@@ -64,7 +60,8 @@ def train_tbptt(model: nn.Module, batches: StreamBatches, optimizer: torch.optim
                 evals: int = 10, on_step=None) -> History:
     """Train for ``steps`` windows at ``lr`` (with warm-up and linear decay unless ``decay=False``),
     validating ``evals`` times, evenly spread, on ``val_data``. ``on_step(history, done)`` runs
-    after every step (a live plot). Raises DivergedError if the loss becomes NaN or blows up."""
+    after every step (a live plot). A stop returns the history so far; a DivergedError (NaN or a
+    blow-up) puts back the last validation's weights; any error carries ``err.partial_history``."""
     lr, clip, steps, evals = check_lr(lr), check_clip(clip), check_steps(steps), check_steps(evals, "evals")
     if {id(p) for g in optimizer.param_groups for p in g["params"]} != {id(p) for p in model.parameters()}:
         raise ValueError("the optimizer was built over other parameters than this model's; build it with "
@@ -87,7 +84,6 @@ def train_tbptt(model: nn.Module, batches: StreamBatches, optimizer: torch.optim
             if on_step is not None:
                 on_step(history, (step + 1) / steps)
     except KeyboardInterrupt:
-        history.interrupted = True
         print(f"Interrupted after {len(history.losses)} steps: the model keeps its weights, the history its losses.")
     except Exception as err:
         if isinstance(err, DivergedError):
@@ -100,16 +96,13 @@ def train_tbptt(model: nn.Module, batches: StreamBatches, optimizer: torch.optim
     return history
 
 
-@torch.no_grad()
 def evaluate(model: nn.Module, data: torch.Tensor, batch: int = 32, window: int = 256) -> float:
     """Average cross-entropy (nats per character) of ``model`` on ``data``, read as ``batch``
     contiguous streams with the hidden state carried across windows."""
     if len(data) < 2 * batch:
         raise ValueError(f"{len(data)} characters are too few to evaluate in {batch} streams; give at least "
                          f"{2 * batch}, or a smaller batch=")
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         streams = cut_streams(data, batch).to(next(model.parameters()).device)
         state, total = None, 0.0
         for start in range(0, streams.shape[1] - 1, window):      # every character but the last is an input
@@ -117,33 +110,26 @@ def evaluate(model: nn.Module, data: torch.Tensor, batch: int = 32, window: int 
             y = streams[:, start + 1:start + 1 + x.shape[1]]
             logits, state = model(x, state)
             total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum").item()
-    finally:
-        model.train(was_training)
     return total / (batch * (streams.shape[1] - 1))
 
 
-@torch.no_grad()
 def evaluate_windows(model: nn.Module, data: torch.Tensor, window: int = 256, windows: int = 4096,
                      seed: int = 0) -> float:
     """nanoGPT's protocol: the mean cross-entropy over ``windows`` random windows of ``window``
     characters of ``data``, each read from a zero state, every position counted (``seed`` fixes them)."""
     starts = torch.randint(0, len(data) - window, (windows,), generator=torch.Generator().manual_seed(seed))
-    was_training, device, total = model.training, next(model.parameters()).device, 0.0
-    model.eval()
-    try:
+    device, total = next(model.parameters()).device, 0.0
+    with evaluating(model):
         for chunk in starts.split(64):                   # 64 windows per call, as nanoGPT's batches
             text = data[chunk[:, None] + torch.arange(window + 1)].to(device)
             logits, _ = model(text[:, :-1])
             total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), text[:, 1:].reshape(-1),
                                      reduction="sum").item()
-    finally:
-        model.train(was_training)
     return total / (windows * window)
 
 
 def schedule(progress: float, warmup: float = 0.02) -> float:
-    """Learning-rate multiplier at ``progress`` (0 to 1) of training: a linear warm-up over the
-    first ``warmup`` fraction, then a straight line down to zero.
+    """Learning-rate multiplier at ``progress`` (0 to 1): a linear warm-up over the first ``warmup``, then down to 0.
 
     >>> schedule(0.0), schedule(0.51), schedule(1.0)
     (0.05, 0.5, 0.0)

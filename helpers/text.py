@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from helpers.data import load_text
+from helpers.models import evaluating
 
 
 class Vocab:
@@ -56,8 +57,7 @@ class Vocab:
 
 
 def cut_streams(data: torch.Tensor, batch: int) -> torch.Tensor:
-    """``data`` cut into ``batch`` equally long rows, in order (the few ids left over at the end
-    are dropped): row ``i`` is the ``i``-th stretch of the text. Lesson 6 writes this out.
+    """``data`` cut into ``batch`` equally long rows, in order, dropping the few ids left over (lesson 6 writes it out).
 
     >>> cut_streams(torch.arange(10), 3)
     tensor([[0, 1, 2],
@@ -69,12 +69,9 @@ def cut_streams(data: torch.Tensor, batch: int) -> torch.Tensor:
 
 
 class StreamBatches:
-    """Windows of ``batch`` parallel, contiguous streams through ``data``, in order.
-
-    Row ``i`` of one window continues where row ``i`` of the previous one ended, so a model can
-    carry its hidden state across windows. ``reset`` says when it must not: at the start of
-    each pass through the text, and at every window when built with ``carry=False``.
-    """
+    """Windows of ``batch`` parallel, contiguous streams through ``data``: row ``i`` of a window goes
+    on from row ``i`` of the one before, so a model can carry its state. ``reset`` says when it must
+    not: at the start of each pass through the text, and at every window with ``carry=False``."""
 
     def __init__(self, data: torch.Tensor, batch: int, window: int, carry: bool = True):
         if data.dim() != 1 or data.is_floating_point() or data.is_complex():
@@ -105,14 +102,10 @@ class StreamBatches:
         self.position = int(state["position"])
 
 
-@torch.no_grad()
 def sample(model: nn.Module, vocab: Vocab, prompt: str, length: int = 200, temperature: float = 1.0,
            generator: torch.Generator | None = None) -> str:
-    """Continue ``prompt`` by ``length`` characters drawn from the model, one at a time.
-
-    ``temperature`` divides the scores before the softmax: below 1 is safer, above 1 wilder.
-    ``model(x, state)`` returns ``(logits, state)``; the model is put back in the mode it was in.
-    """
+    """Continue ``prompt`` by ``length`` characters drawn from ``model(x, state) -> (logits, state)``,
+    one at a time; ``temperature`` divides the scores before the softmax (below 1 safer, above 1 wilder)."""
     if not prompt:
         raise ValueError("the prompt must contain at least one character")
     if isinstance(length, bool) or not isinstance(length, int) or length < 0:
@@ -121,9 +114,7 @@ def sample(model: nn.Module, vocab: Vocab, prompt: str, length: int = 200, tempe
         raise ValueError(f"temperature must be a positive number, got {temperature!r}")
     ids = vocab.encode(prompt)
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         logits, state = model(ids[None].to(device))
         if logits.shape[-1] != len(vocab):
             raise ValueError(f"the model scores {logits.shape[-1]} characters but the vocabulary has {len(vocab)}: "
@@ -133,8 +124,6 @@ def sample(model: nn.Module, vocab: Vocab, prompt: str, length: int = 200, tempe
             probs = torch.softmax(logits[0, -1].float().cpu() / temperature, dim=0)
             out.append(int(torch.multinomial(probs, 1, generator=generator)))
             logits, state = model(torch.tensor([[out[-1]]], device=device), state)
-    finally:
-        model.train(was_training)
     return prompt + vocab.decode(out)
 
 
@@ -148,13 +137,11 @@ class TextData:
     val: torch.Tensor
 
 
-def load_shakespeare(train_fraction: float = 0.9) -> TextData:
-    """Tiny Shakespeare encoded character by character: the first ``train_fraction`` of the
-    text for training, the rest for validation (nanoGPT's split, so the figures compare)."""
-    if not 0 < train_fraction < 1:
-        raise ValueError(f"train_fraction must be between 0 and 1, got {train_fraction!r}")
+def load_shakespeare() -> TextData:
+    """Tiny Shakespeare encoded character by character: the first 90% of the text for training,
+    the rest for validation (nanoGPT's split, so the figures compare)."""
     text = load_text("tinyshakespeare")
     vocab = Vocab.from_text(text)
     ids = vocab.encode(text)
-    n_train = int(train_fraction * len(ids))
+    n_train = int(0.9 * len(ids))
     return TextData(text, vocab, ids[:n_train], ids[n_train:])

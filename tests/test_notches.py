@@ -1,7 +1,7 @@
 import math
 
-from helpers.notches import save_every_notch
 from helpers.sliders import LRExplorer, run_training
+from tools.notches import save_every_notch
 
 
 def halving(lr, steps, optimizer="SGD"):
@@ -31,7 +31,7 @@ def test_every_notch_gets_a_fresh_run_with_the_current_settings(monkeypatch):
     assert explorer.status.value == "" and explorer.result.lr == 0.1, "the slider's own run stays current"
     calls.clear()
     explorer.lr_slider.value = explorer.notches[-1]
-    assert calls == [] and "diverged" in explorer.readout.value, "a saved notch comes back from the cache"
+    assert calls == [] and "diverged" in explorer.readouts[-1].value, "a saved notch comes back from the cache"
 
 
 def test_a_notch_whose_run_fails_says_so_and_the_others_still_run(monkeypatch):

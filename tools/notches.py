@@ -2,7 +2,7 @@
 
 A static page has no kernel to re-train, so in full mode a lesson calls, after ``show()``::
 
-    from helpers.notches import save_every_notch
+    from tools.notches import save_every_notch
     explorer.show()
     save_every_notch(explorer)     # full mode: trains once per notch; quick mode: nothing
 
