@@ -20,8 +20,8 @@ Selectors relied on: the kernel indicator ``.jp-Notebook-ExecutionIndicator[data
 the lumino menu items "Run" / "Run All Cells", and ipywidgets' classes: the explorer is the
 ``.widget-vbox`` that holds a ``.noUi-handle`` (a slider's handle) and an ``img.widget-image``
 (the plot); its first ``.widget-html`` is the readout. Plot and readout sit in ``Stack`` widgets
-with one child per notch, and a Stack draws only its selected child, so both locators find the
-current notch's. ``test_site.py`` tests the same sliders on the static web page.
+with one child per notch; the others are in the page but hidden, so both locators ask for the
+visible one, the current notch's. ``test_site.py`` tests the same sliders on the static web page.
 """
 
 from __future__ import annotations
@@ -138,12 +138,14 @@ def test_dragging_the_learning_rate_slider_retrains(browser, server, lesson, ui)
         explorer = page.locator(".widget-vbox:has(.noUi-handle):has(img.widget-image)").first
         explorer.wait_for(state="attached", timeout=30_000)
         # JupyterLab skips rendering cells outside the viewport (content-visibility): scroll there first
-        explorer.evaluate("el => el.scrollIntoView({block: 'center'})")
+        explorer.evaluate("el => el.scrollIntoView({block: 'start'})")  # its sliders at the top, the plot below
         explorer.wait_for(timeout=30_000)
         readout = explorer.locator(".widget-html").first
-        image = explorer.locator("img.widget-image").first
+        image = explorer.locator("img.widget-image").first   # a Stack holds only its selected notch's
         before_text = _wait_for_text(readout, lambda t: "lr =" in t and "training" not in t)
-        image.wait_for(timeout=30_000)
+        # After "Run All" the first plot may have been laid out while its cell was off-screen, at 0x0,
+        # until the Stack switches: wait for its data here, and for the redrawn plot's size below.
+        image.wait_for(state="attached", timeout=30_000)
         before_image = image.get_attribute("src")
         assert before_image, "the loss curve is drawn"
         _poll(lambda: image.evaluate("img => img.naturalWidth"), bool, lambda _: "the plot image is empty",
@@ -162,6 +164,7 @@ def test_dragging_the_learning_rate_slider_retrains(browser, server, lesson, ui)
               lambda _: "the plot was never redrawn", timeout=60)
         _poll(lambda: image.evaluate("img => img.complete && img.naturalWidth"), bool,
               lambda _: "the new plot image is empty", timeout=30)
+        image.wait_for(timeout=30_000)   # visible: the student sees the new plot
         page.screenshot(path=str(ARTIFACTS / f"{stem}-after.png"))
     except Exception:
         page.screenshot(path=str(ARTIFACTS / f"{stem}-failed.png"))
