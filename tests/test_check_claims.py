@@ -164,8 +164,6 @@ def test_a_committed_lesson_fails_once_its_prose_or_output_changes():
     assert at in {(v.cell, v.number) for v in cc.check_notebook(nb)}, path.name
 
 
-@pytest.mark.xfail(strict=False, reason="issue 23: the lessons' prose still states numbers no output shows "
-                                        "(python -m tools.check_claims lists them)")
 def test_committed_lessons_state_only_what_their_outputs_show():
     violations = cc.check(LESSONS)
     assert not violations, cc.report(violations)
