@@ -94,9 +94,10 @@ class LiveLoss:
             if bad is not None:
                 ax.axvline(bad, color="C3", linestyle="--", label=f"{label}: not finite")
             val = getattr(run, "val", None)
-            if val and color:
-                ax.plot(*zip(*val, strict=True), "o", color=color, markersize=5,
-                        label="validation" if len(self.runs) == 1 else f"{label}: validation")
+            if val and color:   # one legend entry for every run's dots, so the legend covers none of them
+                dots = "validation" if len(self.runs) == 1 else "validation (each run's colour)"
+                listed = any(line.get_label() == dots for line in ax.lines)
+                ax.plot(*zip(*val, strict=True), "o", color=color, markersize=5, label="_nolegend_" if listed else dots)
         if ax.lines:
             if starts and ax.get_ylim()[1] > 1.1 * max(starts) > 0:   # a run that blew up: keep the others readable
                 ax.set_ylim(top=1.1 * max(starts))

@@ -4,6 +4,7 @@ import io
 import math
 import time
 
+import matplotlib.axes
 import matplotlib.image
 import numpy as np
 import pytest
@@ -90,3 +91,20 @@ def test_a_loss_that_stops_being_finite_is_marked_and_named(shown, monkeypatch):
     blank.update([math.nan] * 5, 1.0)
     blank.close()
     assert "training: loss not finite from step 0" in titles[-1]
+
+
+def test_several_runs_list_their_validation_dots_once(shown, monkeypatch):
+    labels = []
+    real_legend = matplotlib.axes.Axes.legend
+
+    def legend(ax, *args, **kwargs):
+        labels.append([line.get_label() for line in ax.lines if not line.get_label().startswith("_")])
+        return real_legend(ax, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "legend", legend)
+    live = LiveLoss("Rows", enabled=True)
+    for name in ("a", "b", "c"):
+        run = History(losses=[2.0 - 0.01 * i for i in range(50)], val=[(25, 1.9), (50, 1.6)])
+        live.track(name)(run, 1.0)
+    live.close()
+    assert sorted(labels[-1]) == ["a", "b", "c", "validation (each run's colour)"], labels[-1]
