@@ -42,7 +42,7 @@ def _top_and_tenth(name: str) -> list[tuple[str, str]]:
 
 # the slider's moves on each lesson: (label of the notch, what its saved readout must say)
 MOVES = {
-    "01_count_to_3": [("100", r"\bdiverged\b|\b0 of 8 reached"), ("1", r"\b8 of 8 reached")],
+    "01_count_to_3": [("100", r"\bdiverged\b|\b0 of 8 starts reached"), ("1", r"\b8 of 8 starts reached")],
     "02_learning_rates": _top_and_tenth("02_learning_rates"),
     "03_sine_wave": _top_and_tenth("03_sine_wave"),
 }
