@@ -1,7 +1,8 @@
 """A learning-rate slider that re-trains a model and redraws its loss curve (lessons 1 to 3).
 
 A lesson writes its training loop as a generator that yields one loss per step, from the same
-initial weights every time, and may return a note for the readout::
+initial weights every time, and may return a note for the readout; a loop over several runs
+yields ``(their median, [each run's loss])`` and the plot draws each run thinly behind it::
 
     def train(lr: float, steps: int, optimizer: str = "SGD"):
         model = copy.deepcopy(initial_model)
@@ -39,11 +40,13 @@ OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {"SGD": torch.optim.SGD, "A
 
 @dataclass
 class RunResult:
-    """The losses of one run; ``stopped`` is None for a run that finished, else the reason;
-    ``diverged_at`` the step where it diverged; ``note`` the line the training function returned."""
+    """The losses of one run (``runs``: each step's losses of the runs behind them, if yielded);
+    ``stopped`` is None for a run that finished, else the reason; ``diverged_at`` the step where it
+    diverged; ``note`` the line the training function returned."""
 
     lr: float
     losses: list[float] = field(default_factory=list)
+    runs: list[list[float]] = field(default_factory=list)
     diverged_at: int | None = None
     stopped: str | None = None
     note: str = ""
@@ -76,7 +79,10 @@ def run_training(train: TrainFn, lr: float, steps: int, *, on_progress: Callable
             if len(result.losses) == steps:
                 raise ValueError(f"the training function yielded more than the {steps} steps asked for; "
                                  "loop over range(steps) and yield one loss per step")
+            loss, runs = loss if isinstance(loss, tuple) else (loss, None)
             result.losses.append(guard.check(loss))
+            if runs is not None:
+                result.runs.append([float(value) for value in runs])
             if every and len(result.losses) % every == 0 and on_progress is not None:
                 on_progress(result)
     except DivergedError as err:
@@ -193,6 +199,8 @@ class LRExplorer:
         plot_losses(curves, ax=ax, title=self.title, log=positive)
         for line in ax.lines:
             line.set(color="0.7", linewidth=1) if line.get_label() == grey else line.set(color="C0", linewidth=1.8)
+        if result.runs:   # the runs behind the curve, thin (lesson 1: the 8 starts behind their median)
+            ax.plot(result.runs, color="C0", linewidth=0.5, alpha=0.35)
         if result.diverged_at is not None:
             ax.axvline(result.diverged_at, color="C3", linestyle="--", label="stopped: diverged")
         if ax.lines:

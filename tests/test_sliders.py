@@ -1,5 +1,6 @@
 import math
 
+import matplotlib.axes
 import pytest
 
 from helpers.guard import DivergedError, DivergenceGuard
@@ -173,3 +174,26 @@ def test_the_training_functions_defaults_reach_the_drop_downs():
     explorer = LRExplorer(noted, lr=0.1, steps=10, options={"hidden_size": [2, 8, 32, 128]})
     assert explorer.dropdowns["hidden_size"].value == 32
     assert explorer.update().note == "32 units" and "32 units" in readout(explorer).value
+
+
+def test_several_runs_behind_a_median_are_kept_and_drawn_thin():
+    def starts(lr, steps):
+        for step in range(steps):
+            values = [1.0 / (1 + step * lr * k) for k in (1, 2, 3)]
+            yield sorted(values)[1], values
+        return "3 of 3"
+
+    result = run_training(starts, 0.5, 4)
+    assert result.losses == [1.0, 0.5, 1 / 3, 0.25] and len(result.runs) == 4 and result.runs[1] == [2 / 3, 0.5, 0.4]
+    explorer = LRExplorer(starts, lr=0.5, steps=4, steps_range=(1, 10, 1))
+    lines = []
+    real_plot = matplotlib.axes.Axes.plot
+
+    def plot(ax, *args, **kwargs):
+        lines.append(kwargs.get("linewidth"))
+        return real_plot(ax, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(matplotlib.axes.Axes, "plot", plot)
+        explorer.render(result)
+    assert 0.5 in lines, "the runs are drawn, thin"
