@@ -8,7 +8,8 @@ that a saved notebook and the web site show. In quick mode, or outside a noteboo
     live.close()                                   # the final plot, drawn once more
 
 Several runs share one plot, a curve each: ``on_step=live.track("no decay")``; a loop of your own
-calls ``live.update(losses, done)``. Redraws cost at most ``max_overhead`` of the time.
+calls ``live.update(losses, done)``. Redraws cost at most ``max_overhead`` of the time. A loss
+that stops being finite is marked where it happened, and the title says so.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@
     len(names.train), names.chars[:3]        # (25626, ['.', 'a', 'b'])
     data = load_name_tensors()               # the same split as torch tensors, padded to 16
     loss = names_loss(model, data.X_val, data.Y_val)   # model(X) -> (logits, state)
+
+Token 0 is ``.``: it starts every input row and ends every target row; target positions past the
+end of a name are ``-1`` (padding, which the loss ignores).
 """
 
 from __future__ import annotations
@@ -24,14 +27,20 @@ PAD = -1
 
 @dataclass(frozen=True)
 class Names:
-    """Training, validation and test names, the vocabulary (``.`` first, then a-z) and its index."""
+    """Training, validation and test names, and the vocabulary (``.`` first, then a-z)."""
 
     train: list[str]
     val: list[str]
     test: list[str]
     chars: list[str]
-    stoi: dict[str, int]
-    longest: int
+
+    @property
+    def stoi(self) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self.chars)}
+
+    @property
+    def longest(self) -> int:
+        return max(len(w) for w in self.train + self.val + self.test)
 
 
 def load_names(seed: int = 42) -> Names:
@@ -39,9 +48,8 @@ def load_names(seed: int = 42) -> Names:
     words = load_text("names").split()
     words = [words[i] for i in np.random.default_rng(seed).permutation(len(words))]
     n_train, n_val = int(0.8 * len(words)), int(0.1 * len(words))
-    chars = [".", *sorted(set("".join(words)))]
-    return Names(words[:n_train], words[n_train:n_train + n_val], words[n_train + n_val:], chars,
-                 {c: i for i, c in enumerate(chars)}, max(map(len, words)))
+    return Names(words[:n_train], words[n_train:n_train + n_val], words[n_train + n_val:],
+                 [".", *sorted(set("".join(words)))])
 
 
 def encode_names(names: list[str], stoi: dict[str, int], length: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -68,11 +76,14 @@ class NameTensors:
     """The training and validation names as padded torch tensors (see :func:`encode_names`)."""
 
     names: Names
-    vocab_size: int
     X_train: torch.Tensor
     Y_train: torch.Tensor
     X_val: torch.Tensor
     Y_val: torch.Tensor
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.names.chars)
 
 
 def load_name_tensors(seed: int = 42) -> NameTensors:
@@ -81,7 +92,7 @@ def load_name_tensors(seed: int = 42) -> NameTensors:
     length = names.longest + 1
     X_train, Y_train = map(torch.from_numpy, encode_names(names.train, names.stoi, length))
     X_val, Y_val = map(torch.from_numpy, encode_names(names.val, names.stoi, length))
-    return NameTensors(names, len(names.chars), X_train, Y_train, X_val, Y_val)
+    return NameTensors(names, X_train, Y_train, X_val, Y_val)
 
 
 def names_loss(model: nn.Module, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:
