@@ -11,8 +11,8 @@ link back to its page, every figure must have a real alt text, and axe-core must
 or critical violation, both on the deck as presented and with all its slides laid out one below
 the other (reveal.js hides all but the current one, and axe checks only what is shown).
 
-Lesson 1's deck runs by default; the other six take about 3 s each and run with
-``COURSE_BROWSER_TESTS=required`` (``.ci/run``) or ``all``.
+A slow site check (about 3 s a deck, 7 s for lesson 1's): it runs with
+``COURSE_BROWSER_TESTS=required`` (``.ci/run``) or ``all`` and skips otherwise.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ html, body, .reveal, .reveal .slides, .reveal .slides section { position: static
 """
 SHOW_ALL_JS = """() => document.querySelectorAll(".reveal .slides section").forEach(section => {
   section.removeAttribute("hidden"); section.removeAttribute("aria-hidden"); })"""
-DECKS = [pytest.param(name, marks=() if name == LESSONS[0] else SLOW) for name in LESSONS]
+pytestmark = SLOW
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +48,7 @@ def browser():
         yield context
 
 
-@pytest.mark.parametrize("name", DECKS)
+@pytest.mark.parametrize("name", LESSONS)
 def test_slides_page_through_with_the_keyboard(browser, name):
     base, _ = served_site()
     visit = Visit(browser, base, f"slides/{name}.html")
