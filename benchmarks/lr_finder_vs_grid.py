@@ -20,7 +20,7 @@ from torch import nn
 
 from helpers.lr_finder import lr_sweep
 from helpers.models import CharModel
-from helpers.names import load_name_tensors, names_loss
+from helpers.names import load_names, names_loss
 
 
 def regression_problem():
@@ -43,16 +43,17 @@ def regression_problem():
 
 def names_problem():
     """Lesson 2's character RNN on names, SGD."""
-    data = load_name_tensors()
+    names = load_names()
+    (X_train, Y_train), (X_val, Y_val) = names.tensors("train"), names.tensors("val")
     torch.manual_seed(0)
-    model = CharModel(data.vocab_size, embed=16, hidden=64, cell="rnn")
+    model = CharModel(len(names.chars), embed=16, hidden=64, cell="rnn")
 
     def final(net):
         with torch.no_grad():
-            return names_loss(net, data.X_val, data.Y_val).item()
+            return names_loss(net, X_val, Y_val).item()
 
-    return ("names character RNN, SGD", model, lambda net, ix: names_loss(net, data.X_train[ix], data.Y_train[ix]),
-            final, len(data.X_train), 32, 300, (1e-3, 30.0))
+    return ("names character RNN, SGD", model, lambda net, ix: names_loss(net, X_train[ix], Y_train[ix]),
+            final, len(X_train), 32, 300, (1e-3, 30.0))
 
 
 def train(initial, loss_fn, final, n, batch, steps, lr) -> float:

@@ -10,8 +10,9 @@
     checkpoint = load_checkpoint("checkpoints/run.pt", model=model, optimizer=opt)
     checkpoint["step"], checkpoint["extra"]["losses"][-1]
 
-It saves the generators of ``random``, NumPy and torch too; a killed save leaves the old file, and
-a load (``weights_only=True``) checks a SHA-256 and the model and optimizer before changing anything.
+It saves the generators of ``random``, NumPy and torch too. The file is ``torch.save``'s bytes after
+one line that holds their SHA-256; a killed save leaves the old file, and a load checks the SHA-256,
+reads with ``weights_only=True`` and checks the model and optimizer before changing anything.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-FORMAT = "counting-to-shakespeare/checkpoint-2"
+HEADER = b"counting-to-shakespeare checkpoint, sha256 "
 
 
 class CheckpointError(RuntimeError):
@@ -50,12 +51,11 @@ def save_checkpoint(path: str | os.PathLike, *, model: nn.Module, optimizer: tor
     if bad:
         raise CheckpointError(f"not saved: the model's {bad[0]} holds NaN or infinity (training diverged); "
                               "go back to your last good checkpoint and use a smaller learning rate")
-    checkpoint = {"format": FORMAT, "step": step, "config": dict(config or {}), "extra": dict(extra or {}),
+    checkpoint = {"step": step, "config": dict(config or {}), "extra": dict(extra or {}),
                   "model": model.state_dict(), "rng": _rng_state(),
                   "optimizer": None if optimizer is None else optimizer.state_dict(),
                   "optimizer_kind": None if optimizer is None else type(optimizer).__name__,
                   "scheduler": None if scheduler is None else scheduler.state_dict()}
-    checkpoint["sha256"] = _digest(checkpoint)
     buffer = io.BytesIO()
     try:        # write it to memory and read it back as a load would: what saves, loads
         torch.save(checkpoint, buffer)
@@ -63,11 +63,13 @@ def save_checkpoint(path: str | os.PathLike, *, model: nn.Module, optimizer: tor
     except Exception as err:
         raise CheckpointError(f"not saved: config or extra holds a value a safe load refuses ({_first_line(err)}); "
                               "store plain numbers, strings, lists, dicts or tensors") from None
+    payload = buffer.getvalue()     # the file: one line with the payload's SHA-256, then the payload
+    data = HEADER + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as f:
-            f.write(buffer.getvalue())
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -89,9 +91,8 @@ def read_checkpoint(path: str | os.PathLike, map_location: str | None = "cpu") -
     if not {"cpu": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}.get(device.type):
         raise CheckpointError(f"there is no {device.type} device on this machine; load {path} with "
                               "map_location='cpu' (the file is fine)")
-    try:
-        checkpoint = torch.load(path, map_location=device, weights_only=True)
-    except Exception as err:
+    header, _, payload = path.read_bytes().partition(b"\n")
+    if not header.startswith(HEADER):
         try:
             code = torch.serialization.get_unsafe_globals_in_checkpoint(path)
         except Exception:
@@ -100,15 +101,13 @@ def read_checkpoint(path: str | os.PathLike, map_location: str | None = "cpu") -
         if code:        # (pickle writes Python 2's module names: 'commands.call' is subprocess.call)
             raise CheckpointError(f"{path} holds Python objects ({', '.join(code)}) that could run code when "
                                   "loaded, so it was not loaded: do not load this file; delete it unless you "
-                                  "know who made it and why") from None
-        raise CheckpointError(f"{path} is not a readable checkpoint (truncated, damaged or another kind of file: "
-                              f"{_first_line(err)}); use an earlier checkpoint or train again") from None
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is a torch file but not a checkpoint saved by helpers.checkpoint")
-    if checkpoint.get("sha256") != _digest(checkpoint):
-        raise CheckpointError(f"{path} was damaged after it was written (its checksum does not match), so it "
-                              "was not loaded; use an earlier checkpoint or train again")
-    return checkpoint
+                                  "know who made it and why")
+        raise CheckpointError(f"{path} is not a checkpoint saved by helpers.checkpoint (a file of your own "
+                              "torch.save loads with torch.load(path, weights_only=True))")
+    if header[len(HEADER):] != hashlib.sha256(payload).hexdigest().encode():
+        raise CheckpointError(f"{path} is damaged or incomplete (its checksum does not match), so it was not "
+                              "loaded; use an earlier checkpoint or train again")
+    return torch.load(io.BytesIO(payload), map_location=device, weights_only=True)
 
 
 def load_checkpoint(path: str | os.PathLike, *, model: nn.Module, optimizer: torch.optim.Optimizer | None = None,
@@ -124,10 +123,7 @@ def load_checkpoint(path: str | os.PathLike, *, model: nn.Module, optimizer: tor
             raise CheckpointError(f"{path} was saved from another model (tensor '{name}' differs); build the model "
                                   f"from the checkpoint's config: {checkpoint['config']}")
     if isinstance(config, dict) and checkpoint["config"] and config != checkpoint["config"]:
-        diff = ", ".join(f"{k}={checkpoint['config'].get(k)!r} in the file but {config.get(k)!r} here"
-                         for k in sorted(set(config) | set(checkpoint["config"]))
-                         if config.get(k) != checkpoint["config"].get(k))
-        raise CheckpointError(f"{path} was saved from a model built differently ({diff}); "
+        raise CheckpointError(f"{path} was saved from a model built as {checkpoint['config']}, not as {config}; "
                               "build it with CharModel(**checkpoint['config'])")
     for role, obj in (("optimizer", optimizer), ("scheduler", scheduler)):
         if obj is not None and checkpoint[role] is None:
@@ -170,24 +166,6 @@ def _set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def _digest(value: Any, h: Any = None) -> str:
-    """SHA-256 of every tensor's bytes and every other value's repr (the ``sha256`` key left out)."""
-    h = h or hashlib.sha256()
-    if isinstance(value, torch.Tensor):
-        h.update(f"{value.dtype}{tuple(value.shape)}".encode())
-        h.update(value.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
-    elif isinstance(value, (dict, list, tuple)):
-        h.update(b"(")                    # the same for a list and a tuple: one may load as the other
-        for k, v in value.items() if isinstance(value, dict) else enumerate(value):
-            if k != "sha256":
-                h.update(repr(k).encode())
-                _digest(v, h)
-        h.update(b")")
-    else:
-        h.update(repr(value).encode())
-    return h.hexdigest()
 
 
 def _first_line(err: BaseException) -> str:

@@ -30,7 +30,7 @@ class DataError(RuntimeError):
     """A dataset could not be found, downloaded or verified. The message says what to do."""
 
 
-def load_text(name: str, *, download: bool = True) -> str:
+def load_text(name: str) -> str:
     """The text of dataset ``name`` (``"tinyshakespeare"`` or ``"names"``), verified."""
     if name not in DATASETS:
         raise ValueError(f"unknown dataset {name!r}; the course has: {', '.join(sorted(DATASETS))}")
@@ -50,8 +50,6 @@ def load_text(name: str, *, download: bool = True) -> str:
             raise DataError(f"{path} is damaged or a different file (its SHA-256 does not match); delete it "
                             "and run again to download a fresh copy")
         return data.decode("utf-8")
-    if not download:
-        raise DataError(f"{filename} is not in {path.parent}. {offline}")
     try:
         with urllib.request.urlopen(url, timeout=30) as response:
             data = response.read()

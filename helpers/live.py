@@ -18,16 +18,10 @@ import math
 import time
 from typing import Any
 
+from IPython import get_ipython
+
 from helpers.lesson import quick_mode
 from helpers.plotting import figure_png, new_axes, plot_losses
-
-
-def _in_notebook() -> bool:
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    return getattr(get_ipython(), "kernel", None) is not None
 
 
 class LiveLoss:
@@ -36,10 +30,11 @@ class LiveLoss:
 
     def __init__(self, title: str = "", *, smooth: int = 50, min_interval: float = 3.0,
                  max_overhead: float = 0.02, enabled: bool | None = None) -> None:
-        if enabled and not _in_notebook():
+        in_notebook = getattr(get_ipython(), "kernel", None) is not None
+        if enabled and not in_notebook:
             raise ValueError("LiveLoss draws only inside a running notebook; leave enabled= unset outside one")
         self.title, self.smooth, self.min_interval, self.max_overhead = title, smooth, min_interval, max_overhead
-        self.enabled = (not quick_mode() and _in_notebook()) if enabled is None else enabled
+        self.enabled = (not quick_mode() and in_notebook) if enabled is None else enabled
         self.runs: dict[str, Any] = {}      # label -> the run (a History or a list), read when drawing
         self.status, self.draws, self.draw_seconds = "", 0, 0.0
         self._next_draw = time.perf_counter() + min_interval
@@ -104,7 +99,5 @@ class LiveLoss:
                 ax.set_ylim(top=1.1 * max(starts))
             ax.set_ylabel("training loss (moving average)")
             ax.legend(loc="best", fontsize="small")
-        else:
-            ax.text(0.5, 0.5, "starting…", ha="center", va="center", transform=ax.transAxes, color="0.5")
         ax.set_title("\n".join(t for t in (self.title, self.status, *notes) if t))
         return Image(data=figure_png(fig, dpi=100), format="png")

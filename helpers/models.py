@@ -58,11 +58,9 @@ class CharModel(nn.Module):
 
 def detach_state(state: State | None) -> State | None:
     """The same hidden state, cut from the graph that computed it (an LSTM's is a pair)."""
-    if state is None:
-        return None
     if isinstance(state, tuple):
         return tuple(s.detach() for s in state)
-    return state.detach()
+    return None if state is None else state.detach()
 
 
 @contextmanager

@@ -1,11 +1,11 @@
 """The names dataset, split and encoded the same way in every lesson that uses it (lesson 2 writes it out)::
 
-    from helpers.names import load_name_tensors, load_names, names_loss
+    from helpers.names import load_names, names_loss
 
     names = load_names()                     # shuffled with a fixed seed, split 80/10/10
     len(names.train), names.chars[:3]        # (25626, ['.', 'a', 'b'])
-    data = load_name_tensors()               # the same split as torch tensors, padded to 16
-    loss = names_loss(model, data.X_val, data.Y_val)   # model(X) -> (logits, state)
+    X_val, Y_val = names.tensors("val")      # as torch tensors, padded to 16
+    loss = names_loss(model, X_val, Y_val)   # model(X) -> (logits, state)
 
 Token 0 is ``.``: it starts every input row and ends every target row; target positions past the
 end of a name are ``-1`` (padding, which the loss ignores).
@@ -42,6 +42,11 @@ class Names:
     def longest(self) -> int:
         return max(len(w) for w in self.train + self.val + self.test)
 
+    def tensors(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(X, Y)`` of the ``"train"``, ``"val"`` or ``"test"`` names as tensors, padded to ``longest + 1``."""
+        X, Y = encode_names(getattr(self, split), self.stoi, self.longest + 1)
+        return torch.from_numpy(X), torch.from_numpy(Y)
+
 
 def load_names(seed: int = 42) -> Names:
     """All 32,033 names, shuffled by ``seed`` and split 80/10/10 into train, val and test."""
@@ -69,30 +74,6 @@ def encode_names(names: list[str], stoi: dict[str, int], length: int | None = No
         X[row, 1:len(ix) + 1] = ix
         Y[row, :len(ix) + 1] = [*ix, 0]
     return X, Y
-
-
-@dataclass(frozen=True)
-class NameTensors:
-    """The training and validation names as padded torch tensors (see :func:`encode_names`)."""
-
-    names: Names
-    X_train: torch.Tensor
-    Y_train: torch.Tensor
-    X_val: torch.Tensor
-    Y_val: torch.Tensor
-
-    @property
-    def vocab_size(self) -> int:
-        return len(self.names.chars)
-
-
-def load_name_tensors(seed: int = 42) -> NameTensors:
-    """:func:`load_names` with its training and validation names as int64 tensors."""
-    names = load_names(seed)
-    length = names.longest + 1
-    X_train, Y_train = map(torch.from_numpy, encode_names(names.train, names.stoi, length))
-    X_val, Y_val = map(torch.from_numpy, encode_names(names.val, names.stoi, length))
-    return NameTensors(names, X_train, Y_train, X_val, Y_val)
 
 
 def names_loss(model: nn.Module, X: torch.Tensor, Y: torch.Tensor) -> torch.Tensor:

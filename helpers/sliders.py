@@ -150,9 +150,6 @@ class LRExplorer:
     def run(self, lr: float, steps: int, *, live: bool = False, **options: Any) -> RunResult:
         """Train once for this setting, or fetch the cached run; options left out take ``train``'s defaults."""
         lr = check_lr(lr)
-        if not self.notches[0] * (1 - 1e-9) <= lr <= self.notches[-1] * (1 + 1e-9):
-            raise ValueError(f"learning rate {lr:g} is outside the slider's range {self.notches[0]:.3g} "
-                             f"to {self.notches[-1]:.3g}")
         options = {**self.defaults, **options}
         key = (round(math.log10(lr), 6), steps, *sorted(options.items()))
         if key not in self.cache:

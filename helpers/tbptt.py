@@ -43,9 +43,8 @@ class History:
 
 def tbptt_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
                state: State | None, *, clip: float | None = 1.0) -> tuple[float, State, float]:
-    """One step on a window: run the model on ``x`` from the carried ``state``, backpropagate the
-    loss against ``y``, clip the gradient, update. Returns the loss, the new state and the
-    gradient's norm before clipping."""
+    """One step on a window: forward from the carried ``state``, the loss against ``y``, backward, clip,
+    update. Returns the loss, the new state and the gradient's norm before clipping."""
     logits, state = model(x, detach_state(state))   # detach: the gradient stops at the window's edge
     loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
     optimizer.zero_grad()

@@ -1,12 +1,11 @@
-"""Characters to numbers and back, batches for truncated BPTT, and sampling with a prompt.
+"""Characters to numbers and back, and batches for truncated BPTT (lessons 6 and 7).
 
-    from helpers.text import StreamBatches, Vocab, load_shakespeare, sample
+    from helpers.text import StreamBatches, Vocab, load_shakespeare
 
-    vocab = Vocab.from_text(text)                  # every distinct character, sorted
+    vocab = Vocab(sorted(set(text)))               # every distinct character, once
     data = vocab.encode(text)                      # 1-D tensor of token ids
     batches = StreamBatches(data, batch=64, window=128)
     x, y = batches.next()                          # (64, 128) each; y is x shifted by one
-    sample(model, vocab, "ROMEO:", length=200, temperature=0.8)
 
     shakespeare = load_shakespeare()               # lessons 6 and 7: text, vocab, train, val
 """
@@ -17,10 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
-from torch import nn
 
 from helpers.data import load_text
-from helpers.models import evaluating
 
 
 class Vocab:
@@ -31,10 +28,6 @@ class Vocab:
         if not all(isinstance(c, str) and len(c) == 1 for c in self.chars) or len(set(self.chars)) < len(self.chars):
             raise ValueError("a vocabulary lists single characters, each once: pass a string such as 'abc'")
         self.stoi = {c: i for i, c in enumerate(self.chars)}
-
-    @classmethod
-    def from_text(cls, text: str) -> Vocab:
-        return cls(sorted(set(text)))
 
     def __len__(self) -> int:
         return len(self.chars)
@@ -102,31 +95,6 @@ class StreamBatches:
         self.position = int(state["position"])
 
 
-def sample(model: nn.Module, vocab: Vocab, prompt: str, length: int = 200, temperature: float = 1.0,
-           generator: torch.Generator | None = None) -> str:
-    """Continue ``prompt`` by ``length`` characters drawn from ``model(x, state) -> (logits, state)``,
-    one at a time; ``temperature`` divides the scores before the softmax (below 1 safer, above 1 wilder)."""
-    if not prompt:
-        raise ValueError("the prompt must contain at least one character")
-    if isinstance(length, bool) or not isinstance(length, int) or length < 0:
-        raise ValueError(f"length must be a whole number of characters, at least 0, got {length!r}")
-    if not temperature > 0:
-        raise ValueError(f"temperature must be a positive number, got {temperature!r}")
-    ids = vocab.encode(prompt)
-    device = next(model.parameters()).device
-    with evaluating(model):
-        logits, state = model(ids[None].to(device))
-        if logits.shape[-1] != len(vocab):
-            raise ValueError(f"the model scores {logits.shape[-1]} characters but the vocabulary has {len(vocab)}: "
-                             "load the vocabulary saved with this model's checkpoint")
-        out = []
-        for _ in range(length):
-            probs = torch.softmax(logits[0, -1].float().cpu() / temperature, dim=0)
-            out.append(int(torch.multinomial(probs, 1, generator=generator)))
-            logits, state = model(torch.tensor([[out[-1]]], device=device), state)
-    return prompt + vocab.decode(out)
-
-
 @dataclass(frozen=True)
 class TextData:
     """A text, its vocabulary, and its ids split into a training and a validation part."""
@@ -141,7 +109,7 @@ def load_shakespeare() -> TextData:
     """Tiny Shakespeare encoded character by character: the first 90% of the text for training,
     the rest for validation (nanoGPT's split, so the figures compare)."""
     text = load_text("tinyshakespeare")
-    vocab = Vocab.from_text(text)
+    vocab = Vocab(sorted(set(text)))
     ids = vocab.encode(text)
     n_train = int(0.9 * len(ids))
     return TextData(text, vocab, ids[:n_train], ids[n_train:])

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from helpers import checkpoint as ckpt
 from helpers.checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
 from helpers.models import CharModel
 from helpers.text import Vocab
@@ -100,7 +99,7 @@ class RunsCode:
                                                  ("call", "subprocess.call")])
 def test_a_file_that_would_run_code_is_refused_and_nothing_runs(tmp_path, function, named):
     marker = tmp_path / "ran"
-    torch.save({"format": ckpt.FORMAT, "model": RunsCode(function, marker)}, tmp_path / "evil.pt")
+    torch.save({"model": RunsCode(function, marker)}, tmp_path / "evil.pt")
     with pytest.raises(CheckpointError, match=rf"\({named}\) that could run code.*do not load this file") as err:
         read_checkpoint(tmp_path / "evil.pt")
     assert not marker.exists() and "safe_globals" not in str(err.value)
@@ -115,10 +114,10 @@ def test_damaged_truncated_and_foreign_files_are_refused(tmp_path):
     name_length, extra_length = struct.unpack("<HH", data[entry.header_offset + 26:entry.header_offset + 30])
     data[entry.header_offset + 30 + name_length + extra_length + 10] ^= 0xFF
     (tmp_path / "flipped.pt").write_bytes(data)
-    with pytest.raises(CheckpointError, match="damaged after it was written"):
+    with pytest.raises(CheckpointError, match="damaged or incomplete"):
         read_checkpoint(tmp_path / "flipped.pt")
     (tmp_path / "cut.pt").write_bytes(path.read_bytes()[:3000])
-    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+    with pytest.raises(CheckpointError, match="damaged or incomplete"):
         read_checkpoint(tmp_path / "cut.pt")
     torch.save({"model": model.state_dict()}, tmp_path / "plain.pt")
     with pytest.raises(CheckpointError, match="not a checkpoint saved by helpers.checkpoint"):
@@ -143,7 +142,7 @@ def test_a_model_built_differently_is_refused(tmp_path):
     path = save_checkpoint(tmp_path / "run.pt", model=model, config=model.config)
     same_shapes, _, _ = trained(seed=1, dropout=0.0, steps=0)
     message = refused_and_unchanged(path, same_shapes)
-    assert "dropout=0.3 in the file but 0.0 here" in message
+    assert "'dropout': 0.3" in message and "not as {" in message and "'dropout': 0.0" in message
     smaller = CharModel(7, embed=4, hidden=6)
     assert "saved from another model (tensor 'head.weight' differs)" in refused_and_unchanged(path, smaller)
 

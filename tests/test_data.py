@@ -49,8 +49,6 @@ def test_offline_without_cache_says_where_to_put_the_file(fake_dataset, monkeypa
     with pytest.raises(DataError, match=r"could not download fake.txt.*save .* as .*cache/fake.txt"):
         load_text("fake")
     assert not cache.exists()
-    with pytest.raises(DataError, match="not in .*To work offline"):
-        load_text("fake", download=False)
 
 
 def test_a_damaged_cached_file_is_reported_not_silently_used(fake_dataset):
@@ -73,7 +71,7 @@ def test_unwritable_data_folder_gives_a_clear_message(fake_dataset, monkeypatch,
 @pytest.mark.parametrize("name, size, chars", [("tinyshakespeare", 1_115_394, 65), ("names", 228_145, 27)])
 def test_real_datasets_when_available(name, size, chars):
     try:
-        text = load_text(name, download=False)
+        text = load_text(name)
     except DataError:
         pytest.skip(f"{name} not cached here; set COURSE_DATA_DIR to a folder that has it")
     assert len(text.encode()) == size and len(set(text)) == chars

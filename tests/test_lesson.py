@@ -5,33 +5,20 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.lesson import QUICK_ENV, budget, pick_device, quick_mode, seed_everything, start_lesson
-
-
-def test_pick_device_defaults_to_something_usable(monkeypatch):
-    monkeypatch.delenv("COURSE_DEVICE", raising=False)
-    device = pick_device()
-    assert torch.zeros(1, device=device).device.type == device.type
-
-
-def test_pick_device_override_and_names_it_does_not_know(monkeypatch):
-    monkeypatch.setenv("COURSE_DEVICE", "cpu")
-    assert pick_device() == torch.device("cpu")
-    monkeypatch.delenv("COURSE_DEVICE")
-    with pytest.raises(ValueError, match=r"'gpu' is not available here: choose one of \['cpu'"):
-        pick_device("gpu")
-    if not torch.cuda.is_available():
-        with pytest.raises(ValueError, match="not available"):
-            pick_device("cuda")
+from helpers.lesson import QUICK_ENV, budget, quick_mode, seed_everything, start_lesson
 
 
 def test_start_lesson_sets_threads_and_says_the_mode(capsys, monkeypatch):
-    monkeypatch.delenv("COURSE_DEVICE", raising=False)
     before = torch.get_num_threads()
     try:
-        assert start_lesson() == torch.device("cpu")
+        monkeypatch.setenv(QUICK_ENV, "1")
+        start_lesson()
+        assert torch.get_num_threads() == 1, "quick mode: one thread, the tests run a lesson per core"
+        assert "running in quick mode (torch" in capsys.readouterr().out
+        monkeypatch.setenv(QUICK_ENV, "0")
+        start_lesson()
         assert torch.get_num_threads() == min(4, os.cpu_count() or 1)
-        assert "running in quick mode on cpu" in capsys.readouterr().out
+        assert "running in full mode (torch" in capsys.readouterr().out
     finally:
         torch.set_num_threads(before)
 

@@ -3,6 +3,7 @@
 import io
 import math
 import time
+from types import SimpleNamespace
 
 import matplotlib.axes
 import matplotlib.image
@@ -33,7 +34,7 @@ def shown(monkeypatch):
         return handles[-1]
 
     monkeypatch.setattr("IPython.display.display", fake_display)
-    monkeypatch.setattr(helpers.live, "_in_notebook", lambda: True)
+    monkeypatch.setattr(helpers.live, "get_ipython", lambda: SimpleNamespace(kernel=object()))
     return handles
 
 

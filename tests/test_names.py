@@ -3,7 +3,7 @@ import torch
 
 from helpers.data import DataError, load_text
 from helpers.models import CharModel
-from helpers.names import encode_names, load_name_tensors, load_names, names_loss
+from helpers.names import encode_names, load_names, names_loss
 
 
 def test_encode_names_shifts_targets_and_pads():
@@ -34,15 +34,17 @@ def test_load_names_split_is_fixed_by_the_seed():
 
 def test_name_tensors_match_encode_names_and_the_loss_ignores_padding():
     try:
-        data = load_name_tensors()
+        names = load_names()
     except DataError:
         pytest.skip("names dataset not available; set COURSE_DATA_DIR")
-    X, Y = encode_names(data.names.val[:3], data.names.stoi, data.X_val.shape[1])
-    assert torch.equal(data.X_val[:3], torch.from_numpy(X)) and torch.equal(data.Y_val[:3], torch.from_numpy(Y))
+    X_val, Y_val = names.tensors("val")
+    X, Y = encode_names(names.val[:3], names.stoi, X_val.shape[1])
+    assert torch.equal(X_val[:3], torch.from_numpy(X)) and torch.equal(Y_val[:3], torch.from_numpy(Y))
+    assert X_val.shape[1] == names.tensors("train")[0].shape[1] == names.longest + 1, "every split padded alike"
     torch.manual_seed(0)
-    model = CharModel(data.vocab_size, embed=4, hidden=8, cell="rnn")
-    loss = names_loss(model, data.X_val[:2], data.Y_val[:2])
-    logits, _ = model(data.X_val[:2])
-    keep = data.Y_val[:2] >= 0
-    by_hand = -torch.log_softmax(logits, -1)[keep].gather(1, data.Y_val[:2][keep][:, None]).mean()
+    model = CharModel(len(names.chars), embed=4, hidden=8, cell="rnn")
+    loss = names_loss(model, X_val[:2], Y_val[:2])
+    logits, _ = model(X_val[:2])
+    keep = Y_val[:2] >= 0
+    by_hand = -torch.log_softmax(logits, -1)[keep].gather(1, Y_val[:2][keep][:, None]).mean()
     assert torch.allclose(loss, by_hand)

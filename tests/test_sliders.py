@@ -132,10 +132,9 @@ def test_the_readout_says_what_happened_after_an_error():
     assert "RuntimeError: shapes do not match" in readout(explorer).value
 
 
-def test_a_rate_outside_the_slider_is_an_error_not_capped():
+def test_a_rate_outside_the_slider_trains_at_that_rate_not_capped():
     explorer = LRExplorer(halving, lr=0.1, steps=10, lr_exponents=(-4, 0))
-    with pytest.raises(ValueError, match="outside the slider's range"):
-        explorer.run(3.0, 10)
+    assert explorer.run(3.0, 10).lr == 3.0 and explorer.run(0.1, 10).lr == 0.1
     with pytest.raises(ValueError, match="must lie in the sliders' ranges"):
         LRExplorer(halving, lr=3.0, lr_exponents=(-4, 0))
 

@@ -10,7 +10,7 @@ from helpers.tbptt import evaluate, evaluate_windows, schedule, tbptt_step, trai
 from helpers.text import StreamBatches, Vocab
 
 TEXT = "to be, or not to be: that is the question.\n" * 40
-VOCAB = Vocab.from_text(TEXT)
+VOCAB = Vocab(sorted(set(TEXT)))
 DATA = VOCAB.encode(TEXT)
 
 

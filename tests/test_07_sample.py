@@ -1,0 +1,77 @@
+"""Lesson 7's own ``sample`` (the lesson writes it out; its cell defines it and nothing else), run on
+small models: it continues the prompt, repeats with a seeded generator, refuses what would
+otherwise pass silently, and leaves the model in training mode even when interrupted."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from helpers.models import CharModel, evaluating
+from helpers.text import Vocab
+
+LESSON = Path(__file__).resolve().parent.parent / "notebooks" / "07_shakespeare.ipynb"
+TEXT = "to be, or not to be: that is the question.\n" * 40
+
+
+def lesson_sample():
+    sources = ["".join(c["source"]) for c in json.loads(LESSON.read_text())["cells"] if c["cell_type"] == "code"]
+    source = next(s for s in sources if "def sample(" in s)
+    namespace = {"torch": torch, "nn": nn, "Vocab": Vocab, "evaluating": evaluating, "device": torch.device("cpu")}
+    exec(source, namespace)
+    return namespace["sample"]
+
+
+def test_sample_continues_the_prompt_and_repeats_with_a_seed():
+    sample, vocab = lesson_sample(), Vocab(sorted(set(TEXT)))
+    torch.manual_seed(0)
+    model = CharModel(len(vocab), embed=8, hidden=16, cell="gru")
+
+    def draw(length=50):
+        return sample(model, vocab, "to be", length, temperature=0.8, generator=torch.Generator().manual_seed(1))
+
+    out = draw()
+    assert out.startswith("to be") and len(out) == 55 and vocab.encode(out).shape == (55,)
+    assert out == draw(), "seeded sampling repeats"
+    assert draw(0) == "to be"
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"prompt": "Q"}, "never seen: 'Q'"), ({"temperature": 0}, "positive temperature"),
+    ({"prompt": ""}, "at least one character"), ({"length": -5}, "length of 0 or more"), ({"length": 2.5}, "length"),
+])
+def test_sample_refuses_bad_arguments(kwargs, message):
+    sample, vocab = lesson_sample(), Vocab(sorted(set(TEXT)))
+    model = CharModel(len(vocab), embed=4, hidden=8)
+    with pytest.raises(ValueError, match=message):
+        sample(model, vocab, **{"prompt": "to", **kwargs})
+
+
+def test_sample_with_another_models_vocabulary_says_so():
+    torch.manual_seed(0)
+    with pytest.raises(ValueError, match="another vocabulary"):
+        lesson_sample()(CharModel(65, embed=4, hidden=8), Vocab("abc"), "ab", length=20)
+
+
+class Interrupting(nn.Module):
+    """A model in the shape sample() expects, interrupted (Ctrl-C) on its third call."""
+
+    def __init__(self, vocab_size):
+        super().__init__()
+        self.head = nn.Linear(1, vocab_size)
+        self.calls = 0
+
+    def forward(self, x, state=None):
+        self.calls += 1
+        if self.calls == 3:
+            raise KeyboardInterrupt
+        return self.head(x[..., None].float()), state
+
+
+def test_sample_interrupted_puts_the_model_back_in_training_mode():
+    model = Interrupting(3)
+    with pytest.raises(KeyboardInterrupt):
+        lesson_sample()(model, Vocab("abc"), "ab", length=10)
+    assert model.training, "an interrupted sample must not leave the model in eval mode"
