@@ -61,10 +61,11 @@ class Interrupting(nn.Module):
     def __init__(self, vocab_size):
         super().__init__()
         self.head = nn.Linear(1, vocab_size)
-        self.calls = 0
+        self.calls, self.modes = 0, []
 
     def forward(self, x, state=None):
         self.calls += 1
+        self.modes.append(self.training)
         if self.calls == 3:
             raise KeyboardInterrupt
         return self.head(x[..., None].float()), state
@@ -74,4 +75,5 @@ def test_sample_interrupted_puts_the_model_back_in_training_mode():
     model = Interrupting(3)
     with pytest.raises(KeyboardInterrupt):
         lesson_sample()(model, Vocab("abc"), "ab", length=10)
+    assert model.modes == [False] * 3, "it samples in eval mode (no dropout)"
     assert model.training, "an interrupted sample must not leave the model in eval mode"
