@@ -55,6 +55,37 @@ def test_sample_with_another_models_vocabulary_says_so():
         lesson_sample()(CharModel(65, embed=4, hidden=8), Vocab("abc"), "ab", length=20)
 
 
+class Counting(nn.Module):
+    """Scores 5 for one id and -5 for the others: at the last position, (the last input + the number of
+    calls so far) mod the vocabulary; the count travels in the state. Earlier positions score id 0."""
+
+    def __init__(self, vocab_size):
+        super().__init__()
+        self.vocab_size = vocab_size
+
+    def forward(self, x, state=None):
+        calls = 1 if state is None else state + 1
+        logits = torch.full((1, x.shape[1], self.vocab_size), -5.0)
+        logits[0, :-1, 0] = 5.0
+        logits[0, -1, (int(x[0, -1]) + calls) % self.vocab_size] = 5.0
+        return logits, calls
+
+
+def followed(prompt_last: int, drawn: list[int], size: int = 5) -> list[bool]:
+    """For each draw, whether it is the id Counting scores highest (an independent replay of its rule)."""
+    previous = [prompt_last, *drawn[:-1]]
+    return [d == (p + k + 1) % size for k, (p, d) in enumerate(zip(previous, drawn, strict=True))]
+
+
+def test_the_temperature_sharpens_or_flattens_the_scores_of_the_last_position_with_the_state_carried():
+    sample, vocab = lesson_sample(), Vocab("abcde")
+    cold = sample(Counting(5), vocab, "ab", 40, temperature=0.01, generator=torch.Generator().manual_seed(0))
+    assert all(followed(1, vocab.encode(cold[2:]).tolist())), "a low temperature draws the top score every time"
+    hot = sample(Counting(5), vocab, "ab", 400, temperature=100.0, generator=torch.Generator().manual_seed(0))
+    share = sum(followed(1, vocab.encode(hot[2:]).tolist())) / 400
+    assert 0.1 < share < 0.35, f"a high temperature draws nearly uniformly (1 in 5), got {share:.2f}"
+
+
 class Interrupting(nn.Module):
     """A model in the shape sample() expects, interrupted (Ctrl-C) on its third call."""
 
