@@ -56,8 +56,11 @@ DEFAULT_CASES = [("01_count_to_3.ipynb", "lab")]
 # What the readout says at the learning-rate slider's top end: the lesson's "too big" failing.
 FAILURE_AT_TOP = {"01_count_to_3.ipynb": r"\b0 of 8 starts reached|\bdiverged\b",
                   "02_learning_rates.ipynb": r"\bdiverged\b", "03_sine_wave.ipynb": r"\bdiverged\b"}
-# JupyterLab's user settings for the server: no "get notified about official Jupyter news?" pop-up
-LAB_SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"}}
+# JupyterLab's user settings for the server: no "get notified about official Jupyter news?" pop-up,
+# and every cell kept rendered (the default skips rendering cells out of view: after Run All the
+# slider's cell is far above, and under a busy CPU its widget was not there within 30 s)
+LAB_SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
+                "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"}}
 CASES = ALL_CASES if MODE == "all" else DEFAULT_CASES
 pytestmark = SLOW
 
@@ -137,7 +140,7 @@ def test_dragging_the_learning_rate_slider_retrains(browser, server, lesson, ui)
 
         # the explorer: a box holding the sliders, the readout (HTML) and the plot (an Image)
         explorer = page.locator(".widget-vbox:has(.noUi-handle):has(img.widget-image)").first
-        explorer.wait_for(state="attached", timeout=30_000)
+        explorer.wait_for(state="attached", timeout=60_000)
         # JupyterLab skips rendering cells outside the viewport (content-visibility): scroll there first
         explorer.evaluate("el => el.scrollIntoView({block: 'start'})")  # its sliders at the top, the plot below
         explorer.wait_for(timeout=30_000)
