@@ -2,6 +2,7 @@
 small models: it continues the prompt, repeats with a seeded generator, refuses what would
 otherwise pass silently, and leaves the model in training mode even when interrupted."""
 
+import functools
 import json
 from pathlib import Path
 
@@ -16,6 +17,7 @@ LESSON = Path(__file__).resolve().parent.parent / "notebooks" / "07_shakespeare.
 TEXT = "to be, or not to be: that is the question.\n" * 40
 
 
+@functools.cache
 def lesson_sample():
     sources = ["".join(c["source"]) for c in json.loads(LESSON.read_text())["cells"] if c["cell_type"] == "code"]
     source = next(s for s in sources if "def sample(" in s)
@@ -41,6 +43,7 @@ def test_sample_continues_the_prompt_and_repeats_with_a_seed():
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"prompt": "Q"}, "never seen: 'Q'"), ({"temperature": 0}, "positive temperature"),
     ({"prompt": ""}, "at least one character"), ({"length": -5}, "length of 0 or more"), ({"length": 2.5}, "length"),
+    ({"length": True}, "length"),
 ])
 def test_sample_refuses_bad_arguments(kwargs, message):
     sample, vocab = lesson_sample(), Vocab(sorted(set(TEXT)))
@@ -51,8 +54,10 @@ def test_sample_refuses_bad_arguments(kwargs, message):
 
 def test_sample_with_another_models_vocabulary_says_so():
     torch.manual_seed(0)
-    with pytest.raises(ValueError, match="another vocabulary"):
+    with pytest.raises(ValueError, match="scores 65 characters but the vocabulary has 3"):
         lesson_sample()(CharModel(65, embed=4, hidden=8), Vocab("abc"), "ab", length=20)
+    with pytest.raises(ValueError, match="scores 3 characters but the vocabulary has 5"):
+        lesson_sample()(CharModel(3, embed=4, hidden=8), Vocab("abcde"), "ab", length=20)
 
 
 class Counting(nn.Module):
