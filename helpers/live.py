@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from IPython import get_ipython
+from IPython.display import Image, display
 
 from helpers.lesson import quick_mode
 from helpers.plotting import figure_png, new_axes, plot_losses
@@ -39,8 +40,6 @@ class LiveLoss:
         self.status, self.draws, self.draw_seconds = "", 0, 0.0
         self._next_draw = time.perf_counter() + min_interval
         if self.enabled:
-            from IPython.display import display
-
             self._handle = display(self._image(), display_id=True)
 
     def track(self, label: str):
@@ -72,8 +71,6 @@ class LiveLoss:
         self.draw_seconds += time.perf_counter() - began
 
     def _image(self) -> Any:
-        from IPython.display import Image
-
         fig, ax = new_axes()
         notes, starts = [], []
         for label, run in self.runs.items():

@@ -110,6 +110,5 @@ def load_shakespeare() -> TextData:
     the rest for validation (nanoGPT's split, so the figures compare)."""
     text = load_text("tinyshakespeare")
     vocab = Vocab(sorted(set(text)))
-    ids = vocab.encode(text)
-    n_train = int(0.9 * len(ids))
+    ids, n_train = vocab.encode(text), int(0.9 * len(text))
     return TextData(text, vocab, ids[:n_train], ids[n_train:])

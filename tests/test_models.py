@@ -38,6 +38,10 @@ def test_dropout_acts_while_training_only_and_old_configs_still_build():
     x = torch.randint(0, 10, (2, 12))
     model.train()
     assert not torch.equal(model(x)[0], model(x)[0]), "training: a fresh dropout mask each call"
+    z = model.drop(torch.ones(2, 12, 8))
+    assert set(z.unique().tolist()) == {0.0, 2.0}, "kept units are scaled by 1 / (1 - dropout)"
+    assert torch.equal(z, z[:, :1].expand_as(z)), "one mask per stream, the same at every position"
+    assert not torch.equal(z[0], z[1]), "each stream its own mask"
     model.eval()
     assert torch.equal(model(x)[0], model(x)[0]), "eval: no dropout, the same output"
     old_config = {k: v for k, v in model.config.items() if k != "dropout"}    # saved before dropout existed
