@@ -6,11 +6,12 @@ Prints a Markdown report and writes the same figures as JSON to
 * the whole test suite (``pytest``) and each notebook's share of it, in quick mode;
 * lesson 4: NumPy forward+backward vs torch autograd for one batch (median of 7 rounds);
 * the learning-rate finder's suggestion vs the best rate of a grid search, on two problems;
-* lesson 7: validation loss after a 30-second run, characters/second, and the ratio to a naive
+* lesson 7: a 30-second run (budgets are reference-machine seconds): both validation losses,
+  characters/second, the share of the matrix-product peak, and the ratio to a naive
   one-character-at-a-time loop.
 
 ``--full`` adds each notebook run top to bottom in full mode with its kernel's peak memory,
-and lesson 7's recipe after 1, 3, 5 and 10 minutes of training (about 35 minutes in all).
+and lesson 7's recipes for 1, 3, 5 and 10 minutes of training (about 40 minutes in all).
 """
 
 from __future__ import annotations
