@@ -64,7 +64,8 @@ def load_text(name: str) -> str:
         tmp.write_bytes(data)       # an ordinary file: the permissions the umask gives
         os.replace(tmp, path)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
+        if tmp.exists():
+            tmp.unlink()
         raise DataError(f"cannot write to {path.parent} ({err.strerror or err}); set {DATA_DIR_ENV} to a "
                         "folder you can write to") from None
     return data.decode("utf-8")

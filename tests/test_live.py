@@ -33,7 +33,7 @@ def shown(monkeypatch):
         handles[-1].images.append(image)
         return handles[-1]
 
-    monkeypatch.setattr("IPython.display.display", fake_display)
+    monkeypatch.setattr("helpers.live.display", fake_display)
     monkeypatch.setattr(helpers.live, "get_ipython", lambda: SimpleNamespace(kernel=object()))
     return handles
 
