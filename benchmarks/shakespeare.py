@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import functools
 import math
 import statistics
 import time
@@ -69,6 +70,7 @@ def flops_per_char(recipe: dict, vocab_size: int = 65) -> float:
     return 3 * forward
 
 
+@functools.cache     # read, checked and encoded once per process, not once per budget and warm-up
 def texts(tune: bool) -> tuple[int, torch.Tensor, torch.Tensor]:
     """(vocabulary size, text to train on, text to measure on): the validation text, or with ``tune``
     the last 10% of the training text (the rest to train on)."""
@@ -132,14 +134,14 @@ def budget_run(seconds: float, recipe: dict | None = None) -> dict:
 
 def naive_chars_per_second(chars: int = 400) -> float:
     """Training throughput of a loop that feeds one character at a time, batch size 1 (lesson 7's GRU)."""
-    data = load_shakespeare()
+    vocab_size, train, _ = texts(tune=False)
     seed_everything(0)
-    net = CharModel(len(data.vocab), embed=64, hidden=256, cell="gru")
+    net = CharModel(vocab_size, embed=64, hidden=256, cell="gru")
     opt = torch.optim.Adam(net.parameters(), lr=0.007)
     state, start = None, time.perf_counter()
     for i in range(chars):
-        logits, state = net(data.train[i:i + 1][None], detach_state(state))
-        loss = F.cross_entropy(logits[0], data.train[i + 1:i + 2])
+        logits, state = net(train[i:i + 1][None], detach_state(state))
+        loss = F.cross_entropy(logits[0], train[i + 1:i + 2])
         opt.zero_grad()
         loss.backward()
         opt.step()
